@@ -1,0 +1,82 @@
+/** Reading a config file: YAML (or JSON, which is YAML), environment references, then the schema. */
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigSchema, type Config } from './schema.ts';
+
+export interface ConfigProblem {
+  /** Where, as users write it: `pools.api.backends[1].url`; empty for the whole file. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+export function formatProblems(problems: readonly ConfigProblem[]): string {
+  return problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('\n');
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${NAME}` and `${NAME:-default}` in every string value, so secrets stay out of the file. */
+function resolveEnv(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[], problems: ConfigProblem[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REF, (_all, name: string, fallback: string | undefined) => {
+      const found = env[name] ?? fallback;
+      if (found === undefined) problems.push({ path: formatPath(path), message: `environment variable ${name} is not set` });
+      return found ?? '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, env, [...path, i], problems));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveEnv(v, env, [...path, k], problems)]),
+    );
+  }
+  return value;
+}
+
+function fromZod(error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => {
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+    if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) message = 'required';
+    return { path: formatPath(issue.path), message };
+  });
+}
+
+/** Validates an already-parsed value (from YAML, JSON or code). */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const problems: ConfigProblem[] = [];
+  const resolved = resolveEnv(raw ?? {}, env, [], problems);
+  if (problems.length > 0) return { ok: false, problems };
+  const result = ConfigSchema.safeParse(resolved);
+  return result.success ? { ok: true, config: result.data } : { ok: false, problems: fromZod(result.error) };
+}
+
+export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return { ok: false, problems: doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message}` })) };
+  }
+  return parseConfig(doc.toJS(), env);
+}
+
+export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return { ok: false, problems: [{ path: '', message: `cannot read ${file}: ${(err as Error).message}` }] };
+  }
+  return parseConfigText(text, env);
+}

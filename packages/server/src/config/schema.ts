@@ -1,0 +1,281 @@
+/**
+ * The one source of truth for Fulcrum's configuration: the TypeScript types, the validation, the JSON Schema
+ * for editors (`fulcrum schema`) and the reference in docs/configuration.md all derive from this file.
+ * Every object is strict: an unknown key is an error, so that a typo never passes silently.
+ */
+import { z } from 'zod';
+import { parseDuration, parsePercent, parseSize } from './units.ts';
+
+const duration = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a duration (use e.g. "500ms", "2s", "1m"): ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .meta({ format: 'duration', examples: [fallback] });
+
+const size = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const bytes = parseSize(v);
+      if (bytes === undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a size (use e.g. "16kb", "10mb"): ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return bytes;
+    })
+    .meta({ format: 'size', examples: [fallback] });
+
+const percent = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const fraction = parsePercent(v);
+      if (fraction === undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a percentage (use e.g. "20%"): ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return fraction;
+    })
+    .meta({ format: 'percent', examples: [fallback] });
+
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const listenAddress = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => HOST_PORT.test(v) && Number(HOST_PORT.exec(v)![1]) <= 65535, 'not a host:port address')
+    .describe('Address to listen on, as host:port (IPv6 in brackets: [::1]:8080). Port 0 picks a free port.');
+
+const backendUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' && u.pathname === '/' && !u.search && !u.hash;
+    } catch {
+      return false;
+    }
+  }, 'not a valid URL (expected http://host:port with no path)')
+  .describe('The backend origin, http://host:port.');
+
+export const ALGORITHMS = [
+  'round-robin',
+  'weighted-round-robin',
+  'least-connections',
+  'random',
+  'p2c-ewma',
+  'consistent-hash',
+  'sticky',
+] as const;
+export type AlgorithmName = (typeof ALGORITHMS)[number];
+
+const HASH_KEY = /^(ip|path|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[^\s;=,]+)$/;
+
+export const BackendConfigSchema = z
+  .strictObject({
+    url: backendUrl,
+    weight: z.number().int().min(1).max(1000).default(1).describe('Relative share of traffic (1 to 1000).'),
+    max_connections: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Circuit breaker: most concurrent requests to this backend. Defaults to the pool\'s.'),
+  })
+  .describe('One backend server.');
+
+const ActiveHealthSchema = z
+  .strictObject({
+    path: z.string().startsWith('/').default('/healthz').describe('Path probed with GET.'),
+    interval: duration('2s').describe('Time between probes of one backend (jittered by up to 10%).'),
+    timeout: duration('1s').describe('A probe slower than this fails.'),
+    healthy: z.number().int().min(1).default(2).describe('Consecutive passing probes that mark a backend healthy.'),
+    unhealthy: z.number().int().min(1).default(3).describe('Consecutive failing probes that mark it unhealthy.'),
+  })
+  .describe('Active health checks: a probe per backend on a schedule. A status in 200-399 passes.');
+
+const PassiveHealthSchema = z
+  .strictObject({
+    consecutive_failures: z
+      .number()
+      .int()
+      .min(1)
+      .default(5)
+      .describe('Consecutive failed requests (connect errors, resets, timeouts, 5xx) that eject a backend.'),
+    ejection: duration('30s').describe('Base ejection time; it grows with each repeated ejection (up to 10x).'),
+    max_ejected: percent('50%').describe('Never eject more than this share of a pool\'s backends.'),
+  })
+  .describe('Passive outlier detection from real traffic.');
+
+export const PoolConfigSchema = z
+  .strictObject({
+    algorithm: z.enum(ALGORITHMS).default('round-robin').describe('How a backend is picked for each request.'),
+    hash: z
+      .strictObject({
+        key: z
+          .string()
+          .regex(HASH_KEY, 'expected ip, path, header:NAME or cookie:NAME')
+          .default('ip')
+          .describe('What is hashed: ip, path, header:NAME or cookie:NAME.'),
+        bounded_load: z
+          .number()
+          .min(1)
+          .default(1.25)
+          .describe('No backend takes more than this factor times the mean in-flight load (Mirrokni et al.).'),
+      })
+      .prefault({})
+      .describe('Settings of consistent-hash (a Maglev table with bounded loads).'),
+    sticky: z
+      .strictObject({
+        cookie: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/).default('fulcrum_backend').describe('Cookie name.'),
+        ttl: duration('0s').describe('Cookie lifetime; 0 means a session cookie.'),
+      })
+      .prefault({})
+      .describe('Settings of sticky: a cookie pins a client to its backend; new clients go round robin.'),
+    backends: z.array(BackendConfigSchema).default([]).describe('The servers of this pool.'),
+    health: z
+      .strictObject({
+        active: ActiveHealthSchema.optional(),
+        passive: PassiveHealthSchema.optional(),
+        slow_start: duration('0s').describe('A recovered or new backend\'s weight ramps from 10% to 100% over this time.'),
+      })
+      .prefault({})
+      .describe('Health checking.'),
+    retries: z
+      .strictObject({
+        attempts: z.number().int().min(0).max(10).default(2).describe('Extra tries on other backends after a failure.'),
+        budget: percent('20%').describe('Retries may add at most this share of the pool\'s requests (over 10s).'),
+        min_per_second: z.number().int().min(0).default(3).describe('Retries always allowed per second, whatever the budget.'),
+      })
+      .prefault({})
+      .describe('Retries of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) whose body can be replayed.'),
+    timeouts: z
+      .strictObject({
+        connect: duration('5s').describe('Opening a connection to a backend.'),
+        response: duration('30s').describe('From sending the request to the response headers.'),
+        idle: duration('60s').describe('Idle keep-alive connections to backends are closed after this, and a response body stalled this long fails.'),
+        request: duration('0s').describe('Whole request, headers to last body byte; 0 means no limit.'),
+      })
+      .prefault({})
+      .describe('Timeouts towards backends.'),
+    circuit_breaker: z
+      .strictObject({
+        max_connections: z.number().int().min(1).default(1024).describe('Most concurrent requests to one backend.'),
+        max_pending: z.number().int().min(0).default(1024).describe('Most requests of this pool waiting for a free connection.'),
+      })
+      .prefault({})
+      .describe('Limits that shed load with a 503 instead of piling it on a backend.'),
+  })
+  .describe('A pool of backends and how traffic is spread over them.');
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export const RouteConfigSchema = z
+  .strictObject({
+    match: z
+      .strictObject({
+        host: z.string().optional().describe('Host header, without port; a leading "*." matches any subdomain.'),
+        path_prefix: z.string().startsWith('/').optional().describe('Path prefix.'),
+        methods: z.array(z.string().regex(/^[A-Z]+$/)).optional().describe('Request methods, upper case.'),
+        headers: z
+          .record(z.string().regex(HEADER_NAME), z.string())
+          .optional()
+          .describe('Headers that must be present with exactly these values.'),
+      })
+      .prefault({})
+      .describe('All given conditions must hold; an empty match matches everything.'),
+    pool: z.string().describe('Name of the pool that serves matching requests.'),
+  })
+  .describe('A route; the first matching route wins.');
+
+export const ConfigSchema = z
+  .strictObject({
+    listen: listenAddress('127.0.0.1:8080'),
+    admin: z
+      .strictObject({
+        listen: listenAddress('127.0.0.1:9090'),
+        token: z.string().min(16).optional().describe('Bearer token for mutating admin endpoints; use ${ENV_VAR}.'),
+      })
+      .prefault({})
+      .describe('The admin listener: API and metrics.'),
+    workers: z
+      .union([z.literal('auto'), z.number().int().min(1).max(256)])
+      .default('auto')
+      .describe('Worker processes sharing the listener; auto means one per core.'),
+    log: z
+      .strictObject({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+        access: z.boolean().default(true).describe('One JSON line per request.'),
+      })
+      .prefault({})
+      .describe('Structured JSON logs on stdout.'),
+    trusted_proxies: z
+      .array(z.string())
+      .default([])
+      .describe('Addresses or CIDRs whose X-Forwarded-* headers are kept; from others they are replaced.'),
+    limits: z
+      .strictObject({
+        max_header_size: size('16kb').describe('Largest request head; larger gets 431.'),
+        max_body_size: size('10mb').describe('Largest request body; larger gets 413.'),
+        header_timeout: duration('10s').describe('Time a client has to send the request head.'),
+        keepalive_timeout: duration('5s').describe('Idle time before a client connection is closed.'),
+      })
+      .prefault({})
+      .describe('Limits on what clients send.'),
+    drain_timeout: duration('30s').describe('On SIGTERM: how long in-flight requests may take to finish.'),
+    pools: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), PoolConfigSchema).describe('Named pools of backends.'),
+    routes: z.array(RouteConfigSchema).default([]).describe('Routes, tried in order.'),
+    default_pool: z
+      .string()
+      .optional()
+      .describe('Pool for requests no route matches; when there is a single pool it is the default.'),
+  })
+  // Runs even when other fields failed (`when`), so that every problem is listed at once; hence the guards.
+  .superRefine(
+    (config, ctx) => {
+    const names = new Set(Object.keys(config.pools ?? {}));
+    if (names.size === 0) ctx.addIssue({ code: 'custom', path: ['pools'], message: 'at least one pool is needed' });
+    (config.routes ?? []).forEach((route, i) => {
+      if (typeof route?.pool === 'string' && !names.has(route.pool)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'pool'], message: `no pool named "${route.pool}"` });
+      }
+    });
+    if (typeof config.default_pool === 'string' && !names.has(config.default_pool)) {
+      ctx.addIssue({ code: 'custom', path: ['default_pool'], message: `no pool named "${config.default_pool}"` });
+    }
+    for (const [name, pool] of Object.entries(config.pools ?? {})) {
+      const seen = new Set<string>();
+      (Array.isArray(pool?.backends) ? pool.backends : []).forEach((b, i) => {
+        const origin = URL.canParse(b?.url) ? new URL(b.url).origin : undefined;
+        if (origin === undefined) return;
+        if (seen.has(origin)) {
+          ctx.addIssue({ code: 'custom', path: ['pools', name, 'backends', i, 'url'], message: `duplicate backend ${origin}` });
+        }
+        seen.add(origin);
+      });
+    }
+    },
+    { when: () => true },
+  )
+  .describe('Fulcrum configuration.');
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type PoolConfig = z.output<typeof PoolConfigSchema>;
+export type BackendConfig = z.output<typeof BackendConfigSchema>;
+export type RouteConfig = z.output<typeof RouteConfigSchema>;
+
+/** The JSON Schema for editors, of what a user writes (the input side: units as strings). */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' });
+}

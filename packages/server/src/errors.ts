@@ -1,0 +1,84 @@
+/**
+ * One catalogue of the errors Fulcrum turns into responses. Each has a stable code, the status it maps to,
+ * where it came from, and whether the request may be retried on another backend.
+ * `if-reused`: only when the failure happened on a reused keep-alive socket (the backend may have closed it).
+ */
+export type ErrorSource = 'client' | 'backend' | 'internal';
+export type RetryRule = 'yes' | 'no' | 'if-reused';
+
+interface ErrorSpec {
+  readonly status: number;
+  readonly source: ErrorSource;
+  readonly retry: RetryRule;
+  readonly message: string;
+}
+
+export const ERRORS = {
+  FUL_ERR_NO_ROUTE: { status: 404, source: 'client', retry: 'no', message: 'no route matches this request' },
+  FUL_ERR_BAD_REQUEST: { status: 400, source: 'client', retry: 'no', message: 'malformed request' },
+  FUL_ERR_HEADERS_TOO_LARGE: { status: 431, source: 'client', retry: 'no', message: 'request headers too large' },
+  FUL_ERR_BODY_TOO_LARGE: { status: 413, source: 'client', retry: 'no', message: 'request body too large' },
+  FUL_ERR_CLIENT_ABORTED: { status: 499, source: 'client', retry: 'no', message: 'client closed the request' },
+  FUL_ERR_NO_BACKEND: { status: 503, source: 'internal', retry: 'no', message: 'no backend available' },
+  FUL_ERR_CIRCUIT_OPEN: { status: 503, source: 'internal', retry: 'yes', message: 'backend at its connection limit' },
+  FUL_ERR_DRAINING: { status: 503, source: 'internal', retry: 'no', message: 'server is shutting down' },
+  FUL_ERR_CONNECT_FAILED: { status: 502, source: 'backend', retry: 'yes', message: 'could not connect to the backend' },
+  FUL_ERR_CONNECT_TIMEOUT: { status: 504, source: 'backend', retry: 'yes', message: 'timed out connecting to the backend' },
+  FUL_ERR_BACKEND_RESET: { status: 502, source: 'backend', retry: 'if-reused', message: 'the backend closed the connection' },
+  FUL_ERR_RESPONSE_TIMEOUT: { status: 504, source: 'backend', retry: 'no', message: 'the backend did not answer in time' },
+  FUL_ERR_REQUEST_TIMEOUT: { status: 504, source: 'backend', retry: 'no', message: 'the request took too long' },
+  FUL_ERR_BAD_RESPONSE: { status: 502, source: 'backend', retry: 'no', message: 'the backend sent an invalid response' },
+  FUL_ERR_UPGRADE_FAILED: { status: 502, source: 'backend', retry: 'no', message: 'the backend refused the upgrade' },
+  FUL_ERR_INTERNAL: { status: 500, source: 'internal', retry: 'no', message: 'internal error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class FulcrumError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly source: ErrorSource;
+  readonly retry: RetryRule;
+
+  constructor(code: ErrorCode, options?: { cause?: unknown; message?: string }) {
+    const spec: ErrorSpec = ERRORS[code];
+    super(options?.message ?? spec.message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'FulcrumError';
+    this.code = code;
+    this.status = spec.status;
+    this.source = spec.source;
+    this.retry = spec.retry;
+  }
+}
+
+/** Translates a foreign error (socket, undici) into the catalogue, keeping it as the cause. */
+export function toFulcrumError(err: unknown): FulcrumError {
+  if (err instanceof FulcrumError) return err;
+  const code = (err as { code?: string } | null)?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return new FulcrumError('FUL_ERR_CONNECT_FAILED', { cause: err });
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new FulcrumError('FUL_ERR_CONNECT_TIMEOUT', { cause: err });
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new FulcrumError('FUL_ERR_RESPONSE_TIMEOUT', { cause: err });
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new FulcrumError('FUL_ERR_RESPONSE_TIMEOUT', { cause: err });
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return new FulcrumError('FUL_ERR_BACKEND_RESET', { cause: err });
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_STATUS':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'UND_ERR_INFO':
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return new FulcrumError('FUL_ERR_BAD_RESPONSE', { cause: err });
+    default:
+      return new FulcrumError('FUL_ERR_INTERNAL', { cause: err });
+  }
+}
