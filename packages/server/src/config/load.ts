@@ -31,7 +31,8 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 function resolveEnv(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[], problems: ConfigProblem[]): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_all, name: string, fallback: string | undefined) => {
-      const found = env[name] ?? fallback;
+      // As in the shell, `:-` also replaces a variable that is set but empty.
+      const found = fallback !== undefined && !env[name] ? fallback : env[name];
       if (found === undefined) problems.push({ path: formatPath(path), message: `environment variable ${name} is not set` });
       return found ?? '';
     });
@@ -58,9 +59,12 @@ function fromZod(error: z.ZodError): ConfigProblem[] {
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const problems: ConfigProblem[] = [];
   const resolved = resolveEnv(raw ?? {}, env, [], problems);
-  if (problems.length > 0) return { ok: false, problems };
   const result = ConfigSchema.safeParse(resolved);
-  return result.success ? { ok: true, config: result.data } : { ok: false, problems: fromZod(result.error) };
+  if (result.success && problems.length === 0) return { ok: true, config: result.data };
+  // Every problem at once; a missing variable is reported once, not again as the empty value it became.
+  const unset = new Set(problems.map((p) => p.path));
+  const invalid = result.success ? [] : fromZod(result.error).filter((p) => !unset.has(p.path));
+  return { ok: false, problems: [...problems, ...invalid] };
 }
 
 export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env): ConfigResult {

@@ -214,7 +214,10 @@ export const ConfigSchema = z
       .describe('Worker processes sharing the listener; auto means one per core.'),
     log: z
       .strictObject({
-        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+        level: z
+          .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+          .default('info')
+          .describe('Least severe level written; silent writes nothing.'),
         access: z.boolean().default(true).describe('One JSON line per request.'),
       })
       .prefault({})
@@ -245,7 +248,7 @@ export const ConfigSchema = z
     (config, ctx) => {
     const names = new Set(Object.keys(config.pools ?? {}));
     if (names.size === 0) ctx.addIssue({ code: 'custom', path: ['pools'], message: 'at least one pool is needed' });
-    (config.routes ?? []).forEach((route, i) => {
+    (Array.isArray(config.routes) ? config.routes : []).forEach((route, i) => {
       if (typeof route?.pool === 'string' && !names.has(route.pool)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'pool'], message: `no pool named "${route.pool}"` });
       }
