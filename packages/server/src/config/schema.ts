@@ -91,6 +91,10 @@ export const BackendConfigSchema = z
       .min(1)
       .optional()
       .describe('Circuit breaker: most concurrent requests to this backend. Defaults to the pool\'s.'),
+    drain: z
+      .boolean()
+      .default(false)
+      .describe('Graceful drain: no new requests go to this backend; those in flight finish. Set and reload.'),
   })
   .describe('One backend server.');
 

@@ -1,0 +1,83 @@
+/** The admin API's JSON views, built from the control plane's state: pure functions, no I/O. */
+import type { Config } from '../config/schema.ts';
+import type { HealthSnapshot } from '../health/state.ts';
+import { latencyQuantile, type Counters, type StatsSnapshot } from '../observability/stats.ts';
+import type { Backend } from '../upstream/backend.ts';
+
+export interface BackendView {
+  id: string;
+  weight: number;
+  state: Backend['state'];
+  warmth: number;
+  inFlight: number;
+  requests: number;
+  responses: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
+  errors: Record<string, number>;
+  errorRate: number;
+  retries: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+  health: HealthSnapshot[string][string] | null;
+}
+
+export interface PoolView {
+  name: string;
+  algorithm: string;
+  requests: number;
+  errorRate: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+  backends: BackendView[];
+}
+
+const ZERO: Counters = {
+  requests: 0,
+  responses: [0, 0, 0, 0, 0],
+  errors: {},
+  retries: 0,
+  inFlight: 0,
+  latency: [],
+  latencySumMs: 0,
+};
+
+function latency(c: Counters) {
+  const r = (q: number) => Math.round(latencyQuantile(c, q) * 100) / 100;
+  return { p50: r(0.5), p95: r(0.95), p99: r(0.99) };
+}
+
+/** Share of requests answered 5xx or failed in Fulcrum (errors include 5xx produced by Fulcrum). */
+function errorRate(c: Counters): number {
+  return c.requests === 0 ? 0 : Math.round((c.responses[4]! / c.requests) * 10_000) / 10_000;
+}
+
+export function poolView(name: string, config: Config, backends: readonly Backend[], stats: StatsSnapshot, health: HealthSnapshot): PoolView {
+  const p = stats.pools[name];
+  return {
+    name,
+    algorithm: config.pools[name]!.algorithm,
+    requests: p?.requests ?? 0,
+    errorRate: p ? errorRate(p) : 0,
+    latencyMs: latency(p ?? ZERO),
+    backends: backends.map((b) => {
+      const c = p?.backends[b.id] ?? ZERO;
+      const [r1, r2, r3, r4, r5] = c.responses as [number, number, number, number, number];
+      return {
+        id: b.id,
+        weight: b.weight,
+        state: b.state,
+        warmth: Math.round(b.warmth * 1000) / 1000,
+        inFlight: c.inFlight,
+        requests: c.requests,
+        responses: { '1xx': r1, '2xx': r2, '3xx': r3, '4xx': r4, '5xx': r5 },
+        errors: c.errors,
+        errorRate: errorRate(c),
+        retries: c.retries,
+        latencyMs: latency(c),
+        health: health[name]?.[b.id] ?? null,
+      };
+    }),
+  };
+}
+
+/** The running config with secrets replaced. */
+export function redactedConfig(config: Config): unknown {
+  return { ...config, admin: { ...config.admin, token: config.admin.token === undefined ? undefined : '[redacted]' } };
+}

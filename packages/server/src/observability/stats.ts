@@ -1,0 +1,140 @@
+/**
+ * Traffic counters kept by the proxy on its hot path: plain numbers, no labels hashed per request.
+ * Workers send snapshots to the primary, which sums them; the admin API and /metrics read the sum.
+ */
+
+/** Upper bounds of the latency histogram, in milliseconds (the last bucket is +Inf). */
+export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+
+export interface Counters {
+  requests: number;
+  /** Responses by class: index 0 = 1xx … 4 = 5xx. */
+  responses: number[];
+  /** Requests that ended with a Fulcrum error, by error code. */
+  errors: Record<string, number>;
+  retries: number;
+  /** Requests in flight when the snapshot was taken (tunnels included); filled by the proxy process. */
+  inFlight: number;
+  /** Count per bucket of LATENCY_BUCKETS_MS (not cumulative), +Inf last. */
+  latency: number[];
+  latencySumMs: number;
+}
+
+export interface PoolCounters extends Counters {
+  backends: Record<string, Counters>;
+}
+
+export interface StatsSnapshot {
+  pools: Record<string, PoolCounters>;
+  /** Open client connections. */
+  connections: number;
+}
+
+function newCounters(): Counters {
+  return {
+    requests: 0,
+    responses: [0, 0, 0, 0, 0],
+    errors: {},
+    retries: 0,
+    inFlight: 0,
+    latency: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+    latencySumMs: 0,
+  };
+}
+
+function bucketOf(ms: number): number {
+  let i = 0;
+  while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++;
+  return i;
+}
+
+function count(c: Counters, status: number, bucket: number, ms: number, errorCode: string | undefined): void {
+  c.requests++;
+  if (status >= 100 && status < 600) c.responses[Math.floor(status / 100) - 1]!++;
+  if (errorCode !== undefined) c.errors[errorCode] = (c.errors[errorCode] ?? 0) + 1;
+  c.latency[bucket]!++;
+  c.latencySumMs += ms;
+}
+
+export class TrafficStats {
+  private readonly pools: Record<string, PoolCounters> = {};
+  connections = 0;
+
+  private poolCounters(pool: string): PoolCounters {
+    return (this.pools[pool] ??= { ...newCounters(), backends: {} });
+  }
+
+  /** One finished request: `backendId` is the backend of the last attempt, if any was made. */
+  record(pool: string, backendId: string | undefined, status: number, ms: number, errorCode: string | undefined): void {
+    const p = this.poolCounters(pool);
+    const bucket = bucketOf(ms);
+    count(p, status, bucket, ms, errorCode);
+    if (backendId !== undefined) count((p.backends[backendId] ??= newCounters()), status, bucket, ms, errorCode);
+  }
+
+  retry(pool: string, backendId: string): void {
+    const p = this.poolCounters(pool);
+    p.retries++;
+    (p.backends[backendId] ??= newCounters()).retries++;
+  }
+
+  /** A copy of the counters, with the in-flight figure of each backend read from `inFlightOf`. */
+  snapshot(inFlightOf: (pool: string, backendId: string) => number | undefined): StatsSnapshot {
+    const pools = structuredClone(this.pools);
+    for (const [name, p] of Object.entries(pools)) {
+      p.inFlight = 0;
+      for (const [id, b] of Object.entries(p.backends)) {
+        b.inFlight = inFlightOf(name, id) ?? 0;
+        p.inFlight += b.inFlight;
+      }
+    }
+    return { pools, connections: this.connections };
+  }
+
+  /** Makes sure a backend has counters (so that it shows, at zero, before its first request). */
+  ensure(pool: string, backendId: string): void {
+    (this.poolCounters(pool).backends[backendId] ??= newCounters());
+  }
+}
+
+function addCounters(into: Counters, from: Counters): void {
+  into.requests += from.requests;
+  into.retries += from.retries;
+  into.inFlight += from.inFlight;
+  into.latencySumMs += from.latencySumMs;
+  for (let i = 0; i < into.responses.length; i++) into.responses[i]! += from.responses[i] ?? 0;
+  for (let i = 0; i < into.latency.length; i++) into.latency[i]! += from.latency[i] ?? 0;
+  for (const [code, n] of Object.entries(from.errors)) into.errors[code] = (into.errors[code] ?? 0) + n;
+}
+
+/** The sum of several workers' snapshots. */
+export function sumSnapshots(snapshots: Iterable<StatsSnapshot>): StatsSnapshot {
+  const total: StatsSnapshot = { pools: {}, connections: 0 };
+  for (const s of snapshots) {
+    total.connections += s.connections;
+    for (const [name, pool] of Object.entries(s.pools)) {
+      const into = (total.pools[name] ??= { ...newCounters(), backends: {} });
+      addCounters(into, pool);
+      for (const [id, b] of Object.entries(pool.backends)) addCounters((into.backends[id] ??= newCounters()), b);
+    }
+  }
+  return total;
+}
+
+/** A latency quantile estimated from the histogram (linear within a bucket), in ms; 0 without data. */
+export function latencyQuantile(c: Counters, q: number): number {
+  const total = c.latency.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < c.latency.length; i++) {
+    const n = c.latency[i]!;
+    if (seen + n >= rank && n > 0) {
+      const lower = i === 0 ? 0 : LATENCY_BUCKETS_MS[i - 1]!;
+      const upper = LATENCY_BUCKETS_MS[i] ?? lower * 2;
+      return lower + ((rank - seen) / n) * (upper - lower);
+    }
+    seen += n;
+  }
+  return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1]!;
+}

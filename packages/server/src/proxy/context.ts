@@ -1,0 +1,55 @@
+/** The one object carried through the pipeline for a request: fixed shape, created once per request. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { FulcrumError } from '../errors.ts';
+import type { Backend } from '../upstream/backend.ts';
+import type { Pool } from '../upstream/pool.ts';
+import type { RequestHead } from './forwarding.ts';
+import type { Pipeline } from './pipeline.ts';
+
+/** How a request ended, for logs and metrics. */
+export type RequestOutcome = 'proxied' | 'failed' | 'client-aborted' | 'rejected';
+
+export class RequestContext {
+  readonly pipeline: Pipeline;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly startedAt: number;
+  head: RequestHead | undefined = undefined;
+  requestId = '';
+  clientIp = '';
+  pool: Pool | undefined = undefined;
+  backend: Backend | undefined = undefined;
+  /** Backends already tried; allocated on the first retry. */
+  tried: Set<Backend> | undefined = undefined;
+  /** 1 for the first try. */
+  attempt = 0;
+  /** Headers sent to the backend, built once and reused by retries. */
+  upstreamHeaders: string[] | undefined = undefined;
+  hashKey: string | undefined = undefined;
+  stickyValue: string | undefined = undefined;
+  /** The controller of the exchange in progress, to abort it. */
+  controller: Dispatcher.DispatchController | null = null;
+  /** Set once the response head went downstream: from then on nothing can be retried or replaced. */
+  responseStarted = false;
+  status = 0;
+  error: FulcrumError | undefined = undefined;
+  outcome: RequestOutcome = 'proxied';
+  /** Whole-request deadline timer, when pool.timeouts.request is set. */
+  deadline: NodeJS.Timeout | undefined = undefined;
+  /** Set when the client went away or the deadline passed. */
+  cancelled: FulcrumError | undefined = undefined;
+  finished = false;
+
+  constructor(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, now: number) {
+    this.pipeline = pipeline;
+    this.req = req;
+    this.res = res;
+    this.startedAt = now;
+  }
+
+  get hasBody(): boolean {
+    const head = this.head!;
+    return head.chunked || head.contentLength > 0;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * What an intermediary must do to headers (RFC 9110 §7.6): drop hop-by-hop fields, including those named in
+ * Connection; append X-Forwarded-For/-Proto/-Host (kept from trusted proxies only); add Via; carry a request ID.
+ * The request head is scanned once; everything the pipeline needs from it is read in that pass.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+export const VIA = '1.1 fulcrum';
+
+/** RFC 9110 §7.6.1, plus Proxy-Connection, which old clients still send. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** Dropped as well: Expect is answered by Fulcrum itself (100-continue); X-Forwarded-* are rebuilt. */
+const REBUILT = new Set(['expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'via']);
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** The headers of one request that Fulcrum itself reads, from a single pass over the raw headers. */
+export interface RequestHead {
+  /** Host without port, lower case; empty when absent. */
+  host: string;
+  hostHeader: string | undefined;
+  requestId: string | undefined;
+  connection: string | undefined;
+  upgrade: string | undefined;
+  /** -1 when absent. */
+  contentLength: number;
+  chunked: boolean;
+  forwardedFor: string | undefined;
+  forwardedProto: string | undefined;
+  forwardedHost: string | undefined;
+  via: string | undefined;
+}
+
+export function scanRequestHead(raw: readonly string[]): RequestHead {
+  const head: RequestHead = {
+    host: '',
+    hostHeader: undefined,
+    requestId: undefined,
+    connection: undefined,
+    upgrade: undefined,
+    contentLength: -1,
+    chunked: false,
+    forwardedFor: undefined,
+    forwardedProto: undefined,
+    forwardedHost: undefined,
+    via: undefined,
+  };
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Cheap first-letter filter: most headers are not among those read here.
+    const c = name.charCodeAt(0) | 0x20;
+    if (c !== 0x68 && c !== 0x78 && c !== 0x63 && c !== 0x75 && c !== 0x74 && c !== 0x76) continue;
+    const value = raw[i + 1]!;
+    switch (name.toLowerCase()) {
+      case 'host':
+        head.hostHeader = value;
+        head.host = hostWithoutPort(value).toLowerCase();
+        break;
+      case 'x-request-id':
+        if (REQUEST_ID.test(value)) head.requestId = value;
+        break;
+      case 'connection':
+        head.connection = head.connection === undefined ? value : `${head.connection}, ${value}`;
+        break;
+      case 'upgrade':
+        head.upgrade = value;
+        break;
+      case 'content-length':
+        head.contentLength = Number(value);
+        break;
+      case 'transfer-encoding':
+        head.chunked = true;
+        break;
+      case 'x-forwarded-for':
+        head.forwardedFor = head.forwardedFor === undefined ? value : `${head.forwardedFor}, ${value}`;
+        break;
+      case 'x-forwarded-proto':
+        head.forwardedProto = value;
+        break;
+      case 'x-forwarded-host':
+        head.forwardedHost = value;
+        break;
+      case 'via':
+        head.via = head.via === undefined ? value : `${head.via}, ${value}`;
+        break;
+    }
+  }
+  return head;
+}
+
+function hostWithoutPort(host: string): string {
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    return end > 0 ? host.slice(0, end + 1) : host;
+  }
+  const colon = host.indexOf(':');
+  return colon < 0 ? host : host.slice(0, colon);
+}
+
+/** The field names listed in a Connection header, lower case (RFC 9110 §7.6.1). */
+function connectionTokens(connection: string | undefined): Set<string> | undefined {
+  if (connection === undefined) return undefined;
+  const tokens = connection.toLowerCase().split(',');
+  let set: Set<string> | undefined;
+  for (const t of tokens) {
+    const token = t.trim();
+    if (token !== '' && token !== 'close' && token !== 'keep-alive' && token !== 'upgrade') (set ??= new Set()).add(token);
+  }
+  return set;
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+export interface Forwarding {
+  readonly clientIp: string;
+  /** Whether the direct peer is a trusted proxy, whose X-Forwarded-* are kept. */
+  readonly trusted: boolean;
+  readonly requestId: string;
+}
+
+/** The header list sent to the backend, as a flat [name, value, …] array. */
+export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: Forwarding): string[] {
+  const named = connectionTokens(head.connection);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || REBUILT.has(lower) || named?.has(lower)) continue;
+    out.push(name, raw[i + 1]!);
+  }
+  const keep = fwd.trusted;
+  out.push(
+    'x-forwarded-for',
+    keep && head.forwardedFor !== undefined ? `${head.forwardedFor}, ${fwd.clientIp}` : fwd.clientIp,
+    'x-forwarded-proto',
+    keep && head.forwardedProto !== undefined ? head.forwardedProto : 'http',
+  );
+  const fwdHost = keep && head.forwardedHost !== undefined ? head.forwardedHost : head.hostHeader;
+  if (fwdHost !== undefined) out.push('x-forwarded-host', fwdHost);
+  out.push('via', head.via === undefined ? VIA : `${head.via}, ${VIA}`, 'x-request-id', fwd.requestId);
+  return out;
+}
+
+/** Drops hop-by-hop fields from a backend's response headers in place, and adds Via. */
+export function filterResponseHeaders(headers: IncomingHttpHeaders | OutgoingHttpHeaders): void {
+  const connection = headers['connection'];
+  if (connection !== undefined) {
+    const named = connectionTokens(String(connection));
+    if (named) for (const n of named) delete headers[n];
+  }
+  for (const h of HOP_BY_HOP) if (headers[h] !== undefined) delete headers[h];
+  const via = headers['via'];
+  headers['via'] = via === undefined ? VIA : `${String(via)}, ${VIA}`;
+}

@@ -1,0 +1,346 @@
+/**
+ * The request pipeline: every decision Fulcrum takes about a request is a named phase below, called in order by
+ * `handle`. One RequestContext travels through. Phases (numbers as in STYLE.md; 3 and 8 arrive with the cache):
+ *
+ *   1 requestFilter          'continue' | 'responded'   request id, limits
+ *   2 routeRequest           Pool | undefined           first matching route
+ *   4 selectBackend          Backend | FulcrumError     balancer pick, circuit breaker, exclusion of tried ones
+ *   5 upstreamRequestFilter  void                       hop-by-hop, X-Forwarded-*, Via, request id
+ *   6/10 errorWhileProxy     'retry' | 'fail'           retry only if nothing went downstream and it is replayable
+ *   7 upstreamResponseFilter void                       hop-by-hop, Via, sticky cookie, request id
+ *  11 failToProxy            void                       the one place an error becomes a response
+ *  12 logging                void                       exactly once per request: stats, outcome, access log
+ */
+import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import { FulcrumError, toFulcrumError } from '../errors.ts';
+import type { Clock } from '../time.ts';
+import type { Backend } from '../upstream/backend.ts';
+import type { Pool } from '../upstream/pool.ts';
+import type { TrafficStats } from '../observability/stats.ts';
+import { stickyToken } from '../balancing/sticky.ts';
+import { RequestContext } from './context.ts';
+import { filterResponseHeaders, newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
+import { cookieValue } from './request-keys.ts';
+import type { ProxyRuntime } from './runtime.ts';
+
+/** RFC 9110 §9.2.2: methods whose repetition has the same effect, so they may be retried. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+export interface PipelineDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly stats: TrafficStats;
+  /** Passive health: how a request to a backend went (a 5xx or an error is a failure). */
+  readonly reportOutcome: (pool: string, backend: Backend, outcome: 'success' | 'failure') => void;
+}
+
+const kContext = Symbol('fulcrum.context');
+type TaggedResponse = ServerResponse & { [kContext]?: RequestContext };
+
+export class Pipeline {
+  runtime: ProxyRuntime;
+  /** Requests between `handle` and their logging phase. */
+  inFlight = 0;
+  private readonly deps: PipelineDeps;
+
+  constructor(runtime: ProxyRuntime, deps: PipelineDeps) {
+    this.runtime = runtime;
+    this.deps = deps;
+  }
+
+  /** Entry point for every HTTP request (not upgrades: see upgrade.ts). */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const ctx = new RequestContext(this, req, res, this.deps.clock.now());
+    this.inFlight++;
+    (res as TaggedResponse)[kContext] = ctx;
+    res.once('close', onResponseClose);
+    if (this.requestFilter(ctx) === 'responded') return;
+    const pool = this.routeRequest(ctx);
+    if (pool === undefined) return this.failToProxy(ctx, new FulcrumError('FUL_ERR_NO_ROUTE'));
+    ctx.pool = pool;
+    pool.retryBudget.recordRequest();
+    this.upstreamRequestFilter(ctx, pool);
+    this.attempt(ctx, pool);
+  }
+
+  /** 1. Reads the head once, assigns the request id, enforces the body limit. */
+  private requestFilter(ctx: RequestContext): 'continue' | 'responded' {
+    const head = scanRequestHead(ctx.req.rawHeaders);
+    ctx.head = head;
+    ctx.requestId = head.requestId ?? newRequestId();
+    ctx.clientIp = normaliseIp(ctx.req.socket.remoteAddress);
+    if (head.contentLength > this.runtime.limits.max_body_size) {
+      this.failToProxy(ctx, new FulcrumError('FUL_ERR_BODY_TOO_LARGE'));
+      return 'responded';
+    }
+    if (Number.isNaN(head.contentLength)) {
+      this.failToProxy(ctx, new FulcrumError('FUL_ERR_BAD_REQUEST'));
+      return 'responded';
+    }
+    return 'continue';
+  }
+
+  /** 2. The first route whose conditions hold, else the default pool. */
+  private routeRequest(ctx: RequestContext): Pool | undefined {
+    return this.runtime.route(ctx.req, ctx.head!);
+  }
+
+  /** 5. The header list for the backend, built once and reused by retries; keys for hashing and stickiness. */
+  private upstreamRequestFilter(ctx: RequestContext, pool: Pool): void {
+    const trusted = this.runtime.isTrusted(ctx.clientIp);
+    ctx.upstreamHeaders = upstreamHeaders(ctx.req.rawHeaders, ctx.head!, {
+      clientIp: ctx.clientIp,
+      trusted,
+      requestId: ctx.requestId,
+    });
+    const extra = this.runtime.keysOf(pool);
+    if (extra.hashKey !== undefined) ctx.hashKey = extra.hashKey(ctx.req, ctx.clientIp, pathOf(ctx.req.url ?? '/'));
+    if (extra.stickyCookie !== undefined) ctx.stickyValue = cookieValue(ctx.req.headers.cookie, extra.stickyCookie);
+  }
+
+  /** 4. The balancer's pick among backends not yet tried, within the circuit breaker's limits. */
+  private selectBackend(ctx: RequestContext, pool: Pool): Backend | FulcrumError {
+    const picked = pool.select(ctx.tried === undefined ? ctx : { hashKey: ctx.hashKey, stickyValue: ctx.stickyValue, exclude: ctx.tried });
+    if (picked === 'none') return new FulcrumError('FUL_ERR_NO_BACKEND');
+    if (picked === 'circuit-open') return new FulcrumError('FUL_ERR_CIRCUIT_OPEN');
+    return picked;
+  }
+
+  /** One try on one backend; a failure comes back through `attemptFailed`. */
+  private attempt(ctx: RequestContext, pool: Pool): void {
+    const backend = this.selectBackend(ctx, pool);
+    if (backend instanceof FulcrumError) return this.failToProxy(ctx, ctx.error ?? backend);
+    ctx.attempt++;
+    ctx.backend = backend;
+    const exchange = new Exchange(this, ctx, pool, backend, this.deps.clock.now());
+    backend.inFlight++;
+    if (backend.inFlight > backend.maxConnections) {
+      pool.pending++;
+      exchange.queued = true;
+    }
+    pool.balancer.onRequestStart?.(backend);
+    if (ctx.attempt === 1 && pool.config.timeouts.request > 0) {
+      ctx.deadline = setTimeout(onDeadline, pool.config.timeouts.request, ctx);
+    }
+    const body = ctx.hasBody ? ctx.req : null;
+    pool.dispatcherOf(backend).dispatch(
+      {
+        path: ctx.req.url ?? '/',
+        method: ctx.req.method as Dispatcher.HttpMethod,
+        headers: ctx.upstreamHeaders,
+        body,
+        headersTimeout: pool.config.timeouts.response,
+        bodyTimeout: pool.config.timeouts.idle,
+      },
+      exchange,
+    );
+  }
+
+  /** Called by an exchange when it ends, well or not: releases the backend and reports the outcome. */
+  endExchange(ex: Exchange, outcome: 'success' | 'failure'): void {
+    const { backend, pool } = ex;
+    backend.inFlight--;
+    if (ex.queued) pool.pending--;
+    pool.balancer.onRequestEnd?.(backend, outcome, this.deps.clock.now() - ex.startedAt);
+    this.deps.reportOutcome(pool.name, backend, outcome);
+  }
+
+  /** 6/10. A try failed before or during the response. Retries when it is still safe; else fails the request. */
+  attemptFailed(ex: Exchange, err: unknown): void {
+    const { ctx, pool, backend } = ex;
+    const error = ctx.cancelled ?? toFulcrumError(err);
+    this.endExchange(ex, error.source === 'backend' ? 'failure' : 'success');
+    if (this.errorWhileProxy(ctx, pool, error) === 'retry') {
+      (ctx.tried ??= new Set()).add(backend);
+      ctx.error = error;
+      this.deps.stats.retry(pool.name, backend.id);
+      this.deps.log.debug({ reqId: ctx.requestId, backend: backend.id, code: error.code, attempt: ctx.attempt }, 'retrying');
+      return this.attempt(ctx, pool);
+    }
+    this.failToProxy(ctx, error);
+  }
+
+  /**
+   * 10. Whether a failed try may go again on another backend: only when nothing went downstream yet, the method is
+   * idempotent, the request has no body (a streamed body cannot be replayed), the error allows it, attempts remain
+   * and the pool's retry budget has room.
+   */
+  private errorWhileProxy(ctx: RequestContext, pool: Pool, error: FulcrumError): 'retry' | 'fail' {
+    if (ctx.responseStarted || ctx.cancelled !== undefined || error.retry === 'no') return 'fail';
+    if (!IDEMPOTENT.has(ctx.req.method!) || ctx.hasBody) return 'fail';
+    if (ctx.attempt > pool.config.retries.attempts) return 'fail';
+    return pool.retryBudget.tryAcquire() ? 'retry' : 'fail';
+  }
+
+  /** 7. The backend's response head, before it goes downstream. */
+  upstreamResponseFilter(ctx: RequestContext, status: number, headers: IncomingHttpHeaders): void {
+    filterResponseHeaders(headers);
+    headers['x-request-id'] = ctx.requestId;
+    if (this.draining) headers['connection'] = 'close';
+    const pool = ctx.pool!;
+    if (pool.config.algorithm === 'sticky') {
+      const token = stickyToken(ctx.backend!);
+      if (token !== ctx.stickyValue) {
+        const { cookie, ttl } = pool.config.sticky;
+        const setCookie = `${cookie}=${token}; Path=/; HttpOnly; SameSite=Lax${ttl > 0 ? `; Max-Age=${Math.round(ttl / 1000)}` : ''}`;
+        const existing = headers['set-cookie'];
+        headers['set-cookie'] = existing === undefined ? [setCookie] : [...existing, setCookie];
+      }
+    }
+    ctx.status = status;
+    ctx.responseStarted = true;
+  }
+
+  /** 11. Turns an error into a response: status, a short body with the code and request id. */
+  failToProxy(ctx: RequestContext, error: FulcrumError): void {
+    ctx.error = error;
+    ctx.outcome = error.source === 'client' ? (error.code === 'FUL_ERR_CLIENT_ABORTED' ? 'client-aborted' : 'rejected') : 'failed';
+    const { res } = ctx;
+    if (res.writableEnded || res.destroyed) return;
+    if (res.headersSent) {
+      // Too late for a status: cut the response so that the client sees it incomplete, not whole.
+      res.destroy(error);
+      return;
+    }
+    ctx.status = error.status;
+    ctx.responseStarted = true;
+    const body = `${error.status} ${error.message}\ncode: ${error.code}\nrequest-id: ${ctx.requestId}\n`;
+    res.writeHead(error.status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'x-request-id': ctx.requestId,
+      'cache-control': 'no-store',
+      ...(error.source === 'client' || this.draining ? { connection: 'close' } : {}),
+    });
+    res.end(body);
+  }
+
+  /** Set on SIGTERM: responses close their connections. */
+  draining = false;
+
+  /** 12. Exactly once per request, when its response closed: stats, access log. */
+  logging(ctx: RequestContext): void {
+    if (ctx.finished) return;
+    ctx.finished = true;
+    this.inFlight--;
+    if (ctx.deadline !== undefined) clearTimeout(ctx.deadline);
+    const ms = this.deps.clock.now() - ctx.startedAt;
+    if (!ctx.res.writableFinished && ctx.error === undefined) {
+      ctx.error = new FulcrumError('FUL_ERR_CLIENT_ABORTED');
+      ctx.outcome = 'client-aborted';
+    }
+    const status = ctx.outcome === 'client-aborted' ? 499 : ctx.status;
+    const poolName = ctx.pool?.name ?? '-';
+    this.deps.stats.record(poolName, ctx.backend?.id, status, ms, ctx.error?.code);
+    if (this.runtime.accessLog) {
+      this.deps.log.info(
+        {
+          reqId: ctx.requestId,
+          method: ctx.req.method,
+          url: ctx.req.url,
+          host: ctx.head?.hostHeader,
+          client: ctx.clientIp,
+          status,
+          ms: Math.round(ms * 1000) / 1000,
+          pool: poolName,
+          backend: ctx.backend?.id,
+          attempts: ctx.attempt,
+          code: ctx.error?.code,
+        },
+        'request',
+      );
+    }
+    if (ctx.error !== undefined && ctx.error.source !== 'client') {
+      this.deps.log.warn({ reqId: ctx.requestId, code: ctx.error.code, err: ctx.error.cause ?? ctx.error }, ctx.error.message);
+    }
+  }
+}
+
+/**
+ * The undici handler of one try on one backend: streams the response downstream with backpressure.
+ * A class rather than closures, so that a request allocates one object here.
+ */
+export class Exchange implements Dispatcher.DispatchHandler {
+  readonly pipeline: Pipeline;
+  readonly ctx: RequestContext;
+  readonly pool: Pool;
+  readonly backend: Backend;
+  readonly startedAt: number;
+  queued = false;
+  private done = false;
+  private status = 0;
+
+  constructor(pipeline: Pipeline, ctx: RequestContext, pool: Pool, backend: Backend, startedAt: number) {
+    this.pipeline = pipeline;
+    this.ctx = ctx;
+    this.pool = pool;
+    this.backend = backend;
+    this.startedAt = startedAt;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.ctx.controller = controller;
+    if (this.ctx.cancelled !== undefined) controller.abort(this.ctx.cancelled);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    if (status < 200) return; // 1xx interim responses: Node answers 100-continue to the client itself.
+    this.status = status;
+    const { ctx } = this;
+    this.pipeline.upstreamResponseFilter(ctx, status, headers);
+    ctx.res.writeHead(status, headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const { res } = this.ctx;
+    if (!res.write(chunk)) {
+      controller.pause();
+      res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.done) return;
+    this.done = true;
+    this.ctx.controller = null;
+    this.ctx.res.end();
+    // RFC 9110 §15.6: a 5xx says the backend could not serve; passive health counts it as a failure.
+    this.pipeline.endExchange(this, this.status >= 500 ? 'failure' : 'success');
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | null, err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.ctx.controller = null;
+    this.pipeline.attemptFailed(this, err);
+  }
+}
+
+function onResponseClose(this: TaggedResponse): void {
+  const ctx = this[kContext]!;
+  if (!this.writableFinished && ctx.controller !== null) {
+    ctx.cancelled = new FulcrumError('FUL_ERR_CLIENT_ABORTED');
+    ctx.controller.abort(ctx.cancelled);
+  }
+  ctx.pipeline.logging(ctx);
+}
+
+function onDeadline(ctx: RequestContext): void {
+  ctx.deadline = undefined;
+  if (ctx.finished || ctx.res.writableEnded) return;
+  ctx.cancelled = new FulcrumError('FUL_ERR_REQUEST_TIMEOUT');
+  if (ctx.controller !== null) ctx.controller.abort(ctx.cancelled);
+  else ctx.pipeline.failToProxy(ctx, ctx.cancelled);
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function normaliseIp(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}

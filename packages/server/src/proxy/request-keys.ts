@@ -1,0 +1,35 @@
+/** Values a pool reads from a request to choose a backend: the consistent-hash key and the sticky cookie. */
+import type { IncomingMessage } from 'node:http';
+
+export type HashKeyOf = (req: IncomingMessage, clientIp: string, path: string) => string | undefined;
+
+/** Compiles `ip | path | header:NAME | cookie:NAME` (validated by the schema) once per pool. */
+export function compileHashKey(spec: string): HashKeyOf {
+  if (spec === 'ip') return (_req, ip) => ip;
+  if (spec === 'path') return (_req, _ip, path) => path;
+  const colon = spec.indexOf(':');
+  const kind = spec.slice(0, colon);
+  const name = spec.slice(colon + 1);
+  if (kind === 'header') {
+    const lower = name.toLowerCase();
+    return (req) => {
+      const v = req.headers[lower];
+      return Array.isArray(v) ? v[0] : v;
+    };
+  }
+  return (req) => cookieValue(req.headers.cookie, name);
+}
+
+/** One cookie's value from a Cookie header (RFC 6265 §5.4), without decoding. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  let start = 0;
+  while (start < header.length) {
+    let end = header.indexOf(';', start);
+    if (end < 0) end = header.length;
+    const eq = header.indexOf('=', start);
+    if (eq > 0 && eq < end && header.slice(start, eq).trim() === name) return header.slice(eq + 1, end).trim();
+    start = end + 1;
+  }
+  return undefined;
+}

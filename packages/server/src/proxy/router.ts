@@ -1,0 +1,54 @@
+/** Routing: the first route whose every condition holds picks the pool; otherwise the default pool. */
+import type { RouteConfig } from '../config/schema.ts';
+
+export interface RouteInput {
+  /** Host header without port, lower case. */
+  readonly host: string;
+  readonly path: string;
+  readonly method: string;
+  header(name: string): string | undefined;
+}
+
+interface CompiledRoute<P> {
+  readonly pool: P;
+  readonly hostExact: string | undefined;
+  /** For `*.example.com`: `.example.com`. */
+  readonly hostSuffix: string | undefined;
+  readonly pathPrefix: string | undefined;
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly headers: ReadonlyArray<readonly [string, string]> | undefined;
+}
+
+export class Router<P> {
+  private readonly routes: CompiledRoute<P>[];
+  private readonly fallback: P | undefined;
+
+  constructor(routes: readonly RouteConfig[], poolByName: (name: string) => P, fallback: P | undefined) {
+    this.fallback = fallback;
+    this.routes = routes.map((r) => {
+      const host = r.match.host?.toLowerCase();
+      return {
+        pool: poolByName(r.pool),
+        hostExact: host !== undefined && !host.startsWith('*.') ? host : undefined,
+        hostSuffix: host?.startsWith('*.') ? host.slice(1) : undefined,
+        pathPrefix: r.match.path_prefix,
+        methods: r.match.methods ? new Set(r.match.methods) : undefined,
+        headers: r.match.headers
+          ? Object.entries(r.match.headers).map(([k, v]) => [k.toLowerCase(), v] as const)
+          : undefined,
+      };
+    });
+  }
+
+  route(input: RouteInput): P | undefined {
+    for (const r of this.routes) {
+      if (r.hostExact !== undefined && input.host !== r.hostExact) continue;
+      if (r.hostSuffix !== undefined && !input.host.endsWith(r.hostSuffix)) continue;
+      if (r.pathPrefix !== undefined && !input.path.startsWith(r.pathPrefix)) continue;
+      if (r.methods !== undefined && !r.methods.has(input.method)) continue;
+      if (r.headers !== undefined && !r.headers.every(([k, v]) => input.header(k) === v)) continue;
+      return r.pool;
+    }
+    return this.fallback;
+  }
+}

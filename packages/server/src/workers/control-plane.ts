@@ -1,0 +1,236 @@
+/**
+ * The control plane: the one place that decides. It holds the config and reloads it (validated first), runs
+ * health checking once for all processes, takes the proxies' outcome reports, pushes backend states to them,
+ * and keeps the events and aggregated statistics the admin API and metrics read.
+ */
+import type { Config } from '../config/schema.ts';
+import { formatProblems, loadConfigFile, type ConfigProblem } from '../config/load.ts';
+import { HttpHealthChecker } from '../health/checker.ts';
+import { HealthMonitor } from '../health/monitor.ts';
+import type { HealthEvent, HealthSnapshot } from '../health/state.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { MetricsSource } from '../observability/metrics.ts';
+import type { StatsSnapshot } from '../observability/stats.ts';
+import { systemClock, systemRandom } from '../time.ts';
+import { Backend, type BackendState } from '../upstream/backend.ts';
+import type { BackendStateUpdate } from './proxy-process.ts';
+
+/** How the control plane reaches the proxy processes: in-process calls, or IPC to cluster workers. */
+export interface DataPlaneLink {
+  applyConfig(config: Config, states: readonly BackendStateUpdate[]): void;
+  applyBackendStates(states: readonly BackendStateUpdate[]): void;
+  /** The sum over all proxy processes (from their last report, in cluster mode). */
+  stats(): StatsSnapshot;
+}
+
+export type FulcrumEvent =
+  | { readonly at: string; readonly type: 'backend-state'; readonly pool: string; readonly backend: string; readonly from: BackendState; readonly to: BackendState; readonly reason: string }
+  | { readonly at: string; readonly type: 'config-reloaded' }
+  | { readonly at: string; readonly type: 'config-rejected'; readonly problems: readonly ConfigProblem[] };
+
+export type ReloadResult = { ok: true } | { ok: false; problems: ConfigProblem[] };
+
+const EVENTS_KEPT = 500;
+
+export class ControlPlane implements MetricsSource {
+  private current: Config;
+  private readonly configFile: string | undefined;
+  private readonly log: Logger;
+  private link: DataPlaneLink | undefined;
+  private readonly monitor: HealthMonitor;
+  private readonly checker = new HttpHealthChecker();
+  /** pool → backend id → the control plane's own Backend object, whose state the monitor decides. */
+  private backendsByPool = new Map<string, Map<string, Backend>>();
+  private readonly ejectionCounts = new Map<string, number>();
+  private readonly reloadCounts = { ok: 0, failed: 0 };
+  private readonly recentEvents: FulcrumEvent[] = [];
+  private readonly listeners = new Set<(e: FulcrumEvent) => void>();
+  /** Warmth steps arrive often during slow start; they are sent in one batch per tick. */
+  private pendingStates = new Map<string, BackendStateUpdate>();
+  private flushScheduled = false;
+
+  constructor(config: Config, configFile: string | undefined, log: Logger) {
+    this.current = config;
+    this.configFile = configFile;
+    this.log = log;
+    this.monitor = new HealthMonitor({
+      clock: systemClock,
+      random: systemRandom,
+      checker: this.checker,
+      onChange: (e) => this.onHealthChange(e),
+    });
+    this.installBackends(config);
+  }
+
+  get config(): Config {
+    return this.current;
+  }
+
+  /** Connects the proxies and sends them the current states. */
+  attach(link: DataPlaneLink): void {
+    this.link = link;
+    link.applyBackendStates(this.allStates());
+  }
+
+  /** A proxy's report of how a request to a backend went (passive health). */
+  report(pool: string, backendId: string, outcome: 'success' | 'failure'): void {
+    const backend = this.backendsByPool.get(pool)?.get(backendId);
+    if (backend !== undefined) this.monitor.report(pool, backend, outcome);
+  }
+
+  /** Re-reads the config file; a bad one is refused with its problems and the running config stays. */
+  async reload(): Promise<ReloadResult> {
+    if (this.configFile === undefined) {
+      return { ok: false, problems: [{ path: '', message: 'running on the embedded demo config: there is no file to reload' }] };
+    }
+    const result = await loadConfigFile(this.configFile);
+    if (!result.ok) {
+      this.reloadCounts.failed++;
+      this.log.error({ problems: result.problems }, `config rejected, keeping the running one:\n${formatProblems(result.problems)}`);
+      this.emit({ at: now(), type: 'config-rejected', problems: result.problems });
+      return { ok: false, problems: result.problems };
+    }
+    this.apply(result.config);
+    return { ok: true };
+  }
+
+  /** Switches to a validated config. */
+  apply(config: Config): void {
+    for (const [what, before, after] of [
+      ['listen', this.current.listen, config.listen],
+      ['admin.listen', this.current.admin.listen, config.admin.listen],
+      ['workers', String(this.current.workers), String(config.workers)],
+    ] as const) {
+      if (before !== after) this.log.warn(`${what} changed from ${before} to ${after}: this takes effect on restart`);
+    }
+    this.current = config;
+    this.installBackends(config);
+    this.link?.applyConfig(config, this.allStates());
+    this.reloadCounts.ok++;
+    this.log.info('config reloaded');
+    this.emit({ at: now(), type: 'config-reloaded' });
+  }
+
+  health(): HealthSnapshot {
+    return this.monitor.snapshot();
+  }
+
+  events(): readonly FulcrumEvent[] {
+    return this.recentEvents;
+  }
+
+  subscribe(listener: (e: FulcrumEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stats(): StatsSnapshot {
+    return this.link?.stats() ?? { pools: {}, connections: 0 };
+  }
+
+  backendStates(): Record<string, Record<string, BackendState>> {
+    const out: Record<string, Record<string, BackendState>> = {};
+    for (const [pool, backends] of this.backendsByPool) {
+      out[pool] = Object.fromEntries([...backends.values()].map((b) => [b.id, b.state]));
+    }
+    return out;
+  }
+
+  ejections(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [pool, backends] of this.backendsByPool) {
+      out[pool] = Object.fromEntries([...backends.keys()].map((id) => [id, this.ejectionCounts.get(`${pool} ${id}`) ?? 0]));
+    }
+    return out;
+  }
+
+  reloads(): { ok: number; failed: number } {
+    return { ...this.reloadCounts };
+  }
+
+  /** The control plane's view of one pool's backends (for the admin API). */
+  backendsOf(pool: string): readonly Backend[] {
+    return [...(this.backendsByPool.get(pool)?.values() ?? [])];
+  }
+
+  stop(): void {
+    this.monitor.stop();
+    this.checker.close();
+  }
+
+  private installBackends(config: Config): void {
+    const next = new Map<string, Map<string, Backend>>();
+    for (const [name, pool] of Object.entries(config.pools)) {
+      const previous = this.backendsByPool.get(name);
+      const backends = new Map<string, Backend>();
+      for (const b of pool.backends) {
+        const id = new URL(b.url).origin;
+        const maxConnections = b.max_connections ?? pool.circuit_breaker.max_connections;
+        const backend = previous?.get(id) ?? new Backend({ url: b.url, weight: b.weight, maxConnections });
+        backend.weight = b.weight;
+        backend.maxConnections = maxConnections;
+        backends.set(id, backend);
+      }
+      next.set(name, backends);
+    }
+    this.backendsByPool = next;
+    this.monitor.setPools(
+      Object.entries(config.pools).map(([name, pool]) => ({
+        name,
+        backends: [...next.get(name)!.values()],
+        health: pool.health,
+      })),
+    );
+    // Drains written in the config: applied after setPools so that they win over a fresh state.
+    for (const [name, pool] of Object.entries(config.pools)) {
+      for (const b of pool.backends) {
+        const backend = next.get(name)!.get(new URL(b.url).origin)!;
+        if (b.drain && backend.state !== 'draining') this.monitor.drain(name, backend);
+        if (!b.drain && backend.state === 'draining') this.monitor.undrain(name, backend);
+      }
+    }
+  }
+
+  private allStates(): BackendStateUpdate[] {
+    const out: BackendStateUpdate[] = [];
+    for (const [pool, backends] of this.backendsByPool) {
+      for (const b of backends.values()) out.push({ pool, id: b.id, state: b.state, warmth: b.warmth });
+    }
+    return out;
+  }
+
+  private onHealthChange(e: HealthEvent): void {
+    const key = `${e.pool} ${e.backend.id}`;
+    this.pendingStates.set(key, { pool: e.pool, id: e.backend.id, state: e.to, warmth: e.backend.warmth });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flushStates());
+    }
+    if (e.from === e.to) return; // a slow start step: not an event worth a log line
+    if (e.reason === 'ejected') this.ejectionCounts.set(key, (this.ejectionCounts.get(key) ?? 0) + 1);
+    this.log.warn({ pool: e.pool, backend: e.backend.id, from: e.from, to: e.to, reason: e.reason }, `backend ${e.to}`);
+    this.emit({ at: now(), type: 'backend-state', pool: e.pool, backend: e.backend.id, from: e.from, to: e.to, reason: e.reason });
+  }
+
+  private flushStates(): void {
+    this.flushScheduled = false;
+    const states = [...this.pendingStates.values()];
+    this.pendingStates.clear();
+    // The event carries the state at the time; the object holds the latest (warmth moves on).
+    const fresh = states.map((s) => {
+      const b = this.backendsByPool.get(s.pool)?.get(s.id);
+      return b ? { ...s, state: b.state, warmth: b.warmth } : s;
+    });
+    this.link?.applyBackendStates(fresh);
+  }
+
+  private emit(event: FulcrumEvent): void {
+    this.recentEvents.push(event);
+    if (this.recentEvents.length > EVENTS_KEPT) this.recentEvents.shift();
+    for (const l of this.listeners) l(event);
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

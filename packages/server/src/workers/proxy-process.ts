@@ -1,0 +1,101 @@
+/**
+ * The data plane of one process: listener, pipeline, tunnels and connection pools, driven by the control plane
+ * (config, backend states) and reporting back (outcomes, stats). Runs inside each worker, or alone with workers: 1.
+ */
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../observability/logger.ts';
+import { TrafficStats, type StatsSnapshot } from '../observability/stats.ts';
+import { createProxyServer, drainServer } from '../proxy/server.ts';
+import { Pipeline, type PipelineDeps } from '../proxy/pipeline.ts';
+import { buildRuntime } from '../proxy/runtime.ts';
+import { UpgradeProxy } from '../proxy/upgrade.ts';
+import { systemClock, systemRandom } from '../time.ts';
+import type { BackendState } from '../upstream/backend.ts';
+import { UpstreamConnections } from '../upstream/connections.ts';
+
+/** A backend's state as decided by the control plane. */
+export interface BackendStateUpdate {
+  readonly pool: string;
+  readonly id: string;
+  readonly state: BackendState;
+  readonly warmth: number;
+}
+
+export class ProxyProcess {
+  readonly stats = new TrafficStats();
+  private readonly pipeline: Pipeline;
+  private readonly upgrades: UpgradeProxy;
+  private readonly connections = new UpstreamConnections();
+  private readonly server: http.Server;
+
+  constructor(config: Config, log: Logger, reportOutcome: PipelineDeps['reportOutcome']) {
+    const runtime = buildRuntime(config, undefined, { clock: systemClock, random: systemRandom, connections: this.connections });
+    const deps: PipelineDeps = { clock: systemClock, log, stats: this.stats, reportOutcome };
+    this.pipeline = new Pipeline(runtime, deps);
+    this.upgrades = new UpgradeProxy(this.pipeline, deps);
+    this.server = createProxyServer(config.limits, { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats });
+    this.countBackends();
+  }
+
+  /** Listens on host:port; port 0 picks a free one. Returns the bound port. */
+  async listen(address: string): Promise<number> {
+    const { host, port } = splitHostPort(address);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port, exclusive: false }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Swaps in a new config; requests in flight finish on the old runtime. */
+  applyConfig(config: Config, states: readonly BackendStateUpdate[]): void {
+    const runtime = buildRuntime(config, this.pipeline.runtime, {
+      clock: systemClock,
+      random: systemRandom,
+      connections: this.connections,
+    });
+    this.pipeline.runtime = runtime;
+    this.applyBackendStates(states);
+    this.countBackends();
+  }
+
+  applyBackendStates(updates: readonly BackendStateUpdate[]): void {
+    const touched = new Set<string>();
+    for (const u of updates) {
+      const backend = this.pipeline.runtime.findBackend(u.pool, u.id);
+      if (backend === undefined) continue;
+      backend.state = u.state;
+      backend.warmth = u.warmth;
+      touched.add(u.pool);
+    }
+    for (const name of touched) this.pipeline.runtime.pools.get(name)?.refresh();
+  }
+
+  snapshot(): StatsSnapshot {
+    const runtime = this.pipeline.runtime;
+    return this.stats.snapshot((pool, id) => runtime.findBackend(pool, id)?.inFlight);
+  }
+
+  /** Graceful stop: no new connections, in-flight requests finish up to the deadline, then connections close. */
+  async drain(deadlineMs: number): Promise<'drained' | 'deadline'> {
+    const result = await drainServer(this.server, { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats }, deadlineMs);
+    await this.connections.destroy();
+    return result;
+  }
+
+  private countBackends(): void {
+    for (const pool of this.pipeline.runtime.pools.values()) for (const b of pool.backends) this.stats.ensure(pool.name, b.id);
+  }
+}
+
+export function splitHostPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  let host = address.slice(0, colon);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return { host, port: Number(address.slice(colon + 1)) };
+}
