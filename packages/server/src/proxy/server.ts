@@ -70,6 +70,8 @@ export async function drainServer(server: http.Server, deps: ProxyServerDeps, de
     await new Promise((r) => setTimeout(r, 25));
   }
   server.closeIdleConnections();
-  await Promise.race([closed, new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, Math.max(0, until - Date.now()))))]);
+  clearTimeout(timer);
   return 'drained';
 }
