@@ -61,13 +61,14 @@ describe('graceful drain', () => {
     backends.push(...bs);
     const f = await startFulcrum({ pools: { p: { backends: bs.map((b) => ({ url: b.url })) } } });
     try {
-      bs[0]!.delay = 400;
-      // Round robin: the first request goes to bs[0] and stays in flight.
-      const slow = get(`${f.url}/first`);
-      await eventually(() => bs[0]!.requests.length === 1, 5000, 'the slow request');
+      bs[0]!.delay = bs[1]!.delay = 400;
+      // Round robin: one slow request on each backend.
+      const slow = [get(`${f.url}/first`), get(`${f.url}/second`)];
+      await eventually(() => bs[0]!.requests.length === 1 && bs[1]!.requests.length === 1, 5000, 'the slow requests');
+      bs[1]!.delay = 0;
       f.control.apply({ ...f.control.config, pools: { p: { ...f.control.config.pools.p!, backends: f.control.config.pools.p!.backends.map((b, i) => ({ ...b, drain: i === 0 })) } } });
       for (let i = 0; i < 6; i++) assert.equal((await get(`${f.url}/n${i}`)).body, bs[1]!.name);
-      assert.equal((await slow).status, 200);
+      for (const r of await Promise.all(slow)) assert.equal(r.status, 200);
       assert.equal(bs[0]!.requests.length, 1);
       const pools = (await (await fetch(`${f.adminUrl}/api/pools`)).json()) as Array<{ backends: Array<{ state: string }> }>;
       assert.equal(pools[0]!.backends[0]!.state, 'draining');
