@@ -1,0 +1,62 @@
+/**
+ * Fulcrum itself, started the way a user would: `fulcrum start --config FILE` in the foreground, stopped with
+ * SIGTERM. Until the binary exists, or when it fails to start, its rows are skipped with the reason.
+ */
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ProcessGroup } from './processes.ts';
+import { freePort } from './ports.ts';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const FULCRUM_BIN = path.join(REPO_ROOT, 'packages', 'server', 'bin', 'fulcrum.ts');
+
+export interface FulcrumPool {
+  readonly algorithm: string;
+  readonly hash?: { readonly key: string };
+  readonly backends: readonly { readonly url: string; readonly weight?: number }[];
+}
+
+export interface FulcrumOptions {
+  readonly workers: number | 'auto';
+  readonly pool: FulcrumPool;
+}
+
+/** The reason Fulcrum cannot run at all, or undefined when its binary is there. */
+export async function fulcrumMissing(): Promise<string | undefined> {
+  try {
+    await access(FULCRUM_BIN);
+    return undefined;
+  } catch {
+    return `skipped: ${path.relative(REPO_ROOT, FULCRUM_BIN)} does not exist yet`;
+  }
+}
+
+/**
+ * Writes a config and starts Fulcrum on a free port; resolves to its URL. The config is JSON, which is YAML
+ * too, so that no YAML library is needed here.
+ */
+export async function startFulcrum(group: ProcessGroup, name: string, dir: string, opts: FulcrumOptions): Promise<string> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const config = {
+    listen: `127.0.0.1:${port}`,
+    admin: { listen: `127.0.0.1:${adminPort}` },
+    workers: opts.workers,
+    log: { level: 'warn', access: false },
+    drain_timeout: '2s',
+    pools: { bench: opts.pool },
+  };
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${name.replace(/[^A-Za-z0-9_-]+/g, '-')}.yaml`);
+  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+  await group.startListening(
+    {
+      name,
+      command: 'sh',
+      args: [path.join(REPO_ROOT, 'scripts', 'node.sh'), FULCRUM_BIN, 'start', '--config', file],
+      cwd: REPO_ROOT,
+    },
+    port,
+    20_000,
+  );
+  return `http://127.0.0.1:${port}`;
+}

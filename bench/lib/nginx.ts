@@ -1,0 +1,99 @@
+/**
+ * nginx, as a backend and as a proxy: one master with `worker_processes 1`, run in the foreground from a
+ * private prefix folder so that it touches nothing of the system's nginx.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Managed, ProcessGroup } from './processes.ts';
+
+export type NginxMethod = 'round-robin' | 'least_conn';
+
+export interface NginxProxyServer {
+  readonly port: number;
+  readonly method: NginxMethod;
+  readonly backendPorts: readonly number[];
+}
+
+function prelude(dir: string): string {
+  // As root, workers would run as "nobody" with group "nobody", which Debian lacks.
+  const user = process.getuid?.() === 0 ? 'user root root;\n' : '';
+  return `${user}worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+`;
+}
+
+function httpCommon(dir: string): string {
+  return `  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  # No periodic connection closes from either side during a run (the default is 1000 requests).
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+`;
+}
+
+/** Backends: every port answers 200 with `body` (ASCII, no quotes or backslashes). */
+export function nginxBackendConf(dir: string, ports: readonly number[], body: string): string {
+  const listens = ports.map((p) => `    listen 127.0.0.1:${p};`).join('\n');
+  return `${prelude(dir)}http {
+${httpCommon(dir)}  server {
+${listens}
+    location / {
+      default_type text/plain;
+      return 200 "${body}";
+    }
+  }
+}
+`;
+}
+
+/** Proxies: an upstream with 64 idle keep-alive connections per worker, HTTP/1.1 to the backends. */
+export function nginxProxyConf(dir: string, servers: readonly NginxProxyServer[]): string {
+  const blocks = servers.map((s) => {
+    const name = `pool_${s.port}`;
+    const method = s.method === 'least_conn' ? '    least_conn;\n' : '';
+    const backends = s.backendPorts.map((p) => `    server 127.0.0.1:${p};`).join('\n');
+    return `  upstream ${name} {
+${method}${backends}
+    keepalive 64;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+  }
+  server {
+    listen 127.0.0.1:${s.port};
+    location / {
+      proxy_pass http://${name};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }`;
+  });
+  return `${prelude(dir)}http {
+${httpCommon(dir)}${blocks.join('\n')}
+}
+`;
+}
+
+/** Writes the config into `dir` and starts nginx in the foreground; resolves once `waitPort` accepts. */
+export async function startNginx(
+  group: ProcessGroup,
+  binary: string,
+  name: string,
+  dir: string,
+  conf: string,
+  waitPort: number,
+): Promise<Managed> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, 'nginx.conf');
+  await writeFile(file, conf);
+  return group.startListening(
+    // -e stderr: the startup error log, before the config is read, must not go to /var/log/nginx.
+    { name, command: binary, args: ['-p', dir, '-c', file, '-e', 'stderr', '-g', 'daemon off;'], stopSignal: 'SIGTERM' },
+    waitPort,
+  );
+}

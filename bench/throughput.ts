@@ -1,0 +1,216 @@
+/**
+ * `npm run bench`: the most requests per second each proxy gets through on this machine, in front of the same
+ * three fast backends (1 KB body), measured with wrk in interleaved rounds; medians reported as ratios against
+ * nginx and against the backend alone. See bench/README.md.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { BODY, BODY_TEXT } from './lib/body.ts';
+import { FULCRUM_BIN, fulcrumMissing, startFulcrum } from './lib/fulcrum.ts';
+import { haproxyConf, startHaproxy } from './lib/haproxy.ts';
+import { expectBody } from './lib/http-check.ts';
+import { nginxBackendConf, nginxProxyConf, startNginx } from './lib/nginx.ts';
+import { freePort, freePorts, waitForPort } from './lib/ports.ts';
+import { findExecutable, ProcessGroup } from './lib/processes.ts';
+import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts';
+import { median, ratio } from './lib/stats.ts';
+import { fmtInt, fmtMs, fmtRatio, markdownTable } from './lib/table.ts';
+import { prepare, skipped, type Target } from './lib/targets.ts';
+import { runWrk, type WrkResult } from './lib/wrk.ts';
+
+const settings = {
+  durationSec: envNumber('BENCH_DURATION', 5),
+  rounds: Math.round(envNumber('BENCH_ROUNDS', 5)),
+  warmupSec: envNumber('BENCH_WARMUP', 2),
+  threads: 1,
+  connections: 64,
+};
+
+interface Row {
+  readonly target: Target;
+  readonly rounds: readonly WrkResult[];
+  readonly requestsPerSec: number | undefined;
+  readonly p50Ms: number | undefined;
+  readonly p99Ms: number | undefined;
+  readonly errors: number;
+}
+
+const NODE_PROXIES = [
+  { name: 'Node: undici Pool.dispatch', file: 'undici-proxy.ts' },
+  { name: 'Node: http-proxy', file: 'http-proxy.ts' },
+  { name: 'Node: fastify + @fastify/reply-from', file: 'reply-from.ts' },
+] as const;
+
+const group = new ProcessGroup();
+await group.run(async () => {
+  const wrk = findExecutable('wrk');
+  if (wrk === undefined) throw new Error('wrk is not installed (apt-get install wrk): nothing can be measured');
+  const nginx = findExecutable('nginx');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'fulcrum-bench-'));
+  group.onCleanup(() => rm(dir, { recursive: true, force: true }));
+
+  const backendPorts = await startBackends(nginx, dir);
+  const backendKind = nginx ? 'nginx (worker_processes 1, `return 200`)' : 'one Node process (nginx not installed)';
+  process.stderr.write(`backends: ports ${backendPorts.join(', ')}, served by ${backendKind}\n`);
+  const targets = await startTargets(backendPorts, nginx, findExecutable('haproxy'), dir);
+  const results = await measure(wrk, targets.filter((t) => t.url !== undefined));
+  const rows: Row[] = targets.map((target) => {
+    const rounds = results.get(target) ?? [];
+    return {
+      target,
+      rounds,
+      requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
+      p50Ms: median(rounds.map((r) => r.p50Ms)),
+      p99Ms: median(rounds.map((r) => r.p99Ms)),
+      errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    };
+  });
+  await report(rows, backendKind);
+});
+
+/** Starts every target, each checked to answer 200 with the 1 KB body; one that cannot is a skipped row. */
+async function startTargets(
+  backendPorts: readonly number[],
+  nginx: string | undefined,
+  haproxy: string | undefined,
+  dir: string,
+): Promise<Target[]> {
+  const backendUrls = backendPorts.map((p) => `http://127.0.0.1:${p}`);
+  const checked = (name: string, start: () => Promise<string>) =>
+    prepare(name, async () => {
+      const url = await start();
+      await expectBody(`${url}/`, BODY);
+      return url;
+    });
+  const missing = await fulcrumMissing();
+  const fulcrum = (workers: 1 | 'auto') => {
+    const name = `Fulcrum workers=${workers}`;
+    if (missing !== undefined) return Promise.resolve(skipped(name, missing));
+    const pool = { algorithm: 'round-robin', backends: backendUrls.map((url) => ({ url })) };
+    return checked(name, () => startFulcrum(group, `fulcrum-${workers}`, dir, { workers, pool }));
+  };
+
+  const targets: Target[] = [
+    await checked('direct (one backend)', async () => backendUrls[0]!),
+    await fulcrum(1),
+    await fulcrum('auto'),
+    nginx === undefined
+      ? skipped('nginx', 'skipped: nginx is not installed')
+      : await checked('nginx', async () => {
+          const port = await freePort();
+          const home = path.join(dir, 'nginx-proxy');
+          const conf = nginxProxyConf(home, [{ port, method: 'round-robin', backendPorts }]);
+          await startNginx(group, nginx, 'nginx proxy', home, conf, port);
+          return `http://127.0.0.1:${port}`;
+        }),
+    haproxy === undefined
+      ? skipped('HAProxy', 'skipped: haproxy is not installed')
+      : await checked('HAProxy', async () => {
+          const port = await freePort();
+          const conf = haproxyConf([{ port, balance: 'roundrobin', backendPorts }]);
+          await startHaproxy(group, haproxy, 'haproxy', path.join(dir, 'haproxy'), conf, port);
+          return `http://127.0.0.1:${port}`;
+        }),
+  ];
+  for (const proxy of NODE_PROXIES) {
+    targets.push(
+      await checked(proxy.name, async () => {
+        const port = await freePort();
+        const file = path.join(import.meta.dirname, 'proxies', proxy.file);
+        const args = [file, '--port', String(port), '--backends', backendUrls.join(',')];
+        await group.startListening({ name: proxy.name, command: process.execPath, args }, port);
+        return `http://127.0.0.1:${port}`;
+      }),
+    );
+  }
+  return targets;
+}
+
+/** A warm-up per target, then rounds: round 1 measures every target, then round 2, so noise spreads evenly. */
+async function measure(wrk: string, live: readonly Target[]): Promise<Map<Target, WrkResult[]>> {
+  const run = (url: string, durationSec: number) =>
+    runWrk(group, { wrk, url: `${url}/`, threads: settings.threads, connections: settings.connections, durationSec });
+  for (const t of live) {
+    process.stderr.write(`warm-up ${t.name} (${settings.warmupSec}s)\n`);
+    await run(t.url!, settings.warmupSec);
+  }
+  const results = new Map<Target, WrkResult[]>(live.map((t) => [t, []]));
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const t of live) {
+      const r = await run(t.url!, settings.durationSec);
+      results.get(t)!.push(r);
+      const errors = r.errors ? `, ${r.errors} errors` : '';
+      process.stderr.write(
+        `round ${round}/${settings.rounds} ${t.name}: ${fmtInt(r.requestsPerSec)} req/s, p50 ${fmtMs(r.p50Ms)}, p99 ${fmtMs(r.p99Ms)}${errors}\n`,
+      );
+    }
+  }
+  return results;
+}
+
+/** Starts the three backends (nginx if installed, else Node) and checks that each serves the 1 KB body. */
+async function startBackends(nginx: string | undefined, dir: string): Promise<number[]> {
+  const ports = await freePorts(3);
+  if (nginx !== undefined) {
+    const home = path.join(dir, 'nginx-backends');
+    await startNginx(group, nginx, 'nginx backends', home, nginxBackendConf(home, ports, BODY_TEXT), ports[0]!);
+  } else {
+    const file = path.join(import.meta.dirname, 'servers', 'fast-backend.ts');
+    await group.startListening({ name: 'node backends', command: process.execPath, args: [file, ...ports.map(String)] }, ports[0]!);
+  }
+  for (const port of ports) {
+    await waitForPort(port, 5000);
+    await expectBody(`http://127.0.0.1:${port}/`, BODY);
+  }
+  return ports;
+}
+
+async function report(rows: readonly Row[], backendKind: string): Promise<void> {
+  const nginxRps = rows.find((r) => r.target.name === 'nginx')?.requestsPerSec;
+  const directRps = rows.find((r) => r.target.name.startsWith('direct'))?.requestsPerSec;
+  const notes = (r: Row) => [r.target.note, r.errors > 0 ? `${r.errors} errors over all rounds` : ''].filter(Boolean).join('; ');
+  const table = markdownTable<Row>(
+    [
+      { title: 'Target', cell: (r) => r.target.name },
+      { title: 'req/s (median)', align: 'right', cell: (r) => fmtInt(r.requestsPerSec) },
+      { title: 'p50', align: 'right', cell: (r) => fmtMs(r.p50Ms) },
+      { title: 'p99', align: 'right', cell: (r) => fmtMs(r.p99Ms) },
+      { title: 'vs nginx', align: 'right', cell: (r) => fmtRatio(ratio(r.requestsPerSec, nginxRps)) },
+      { title: 'vs direct', align: 'right', cell: (r) => fmtRatio(ratio(r.requestsPerSec, directRps)) },
+      { title: 'Notes', cell: notes },
+    ],
+    rows,
+  );
+  const m = machine();
+  const s = settings;
+  const markdown = [
+    machineHeader(
+      'Throughput',
+      m,
+      `BENCH_DURATION=${s.durationSec} BENCH_ROUNDS=${s.rounds} npm run bench`,
+      `Load: \`wrk -t${s.threads} -c${s.connections} -d${s.durationSec}s\` GET /, ${s.rounds} interleaved rounds after a ${s.warmupSec}s warm-up per target; medians of the rounds. Backends: 3, 1 KB body, ${backendKind}. Ratios are of req/s.`,
+    ),
+    '',
+    table,
+    '',
+    ...(nginxRps === undefined ? ['Ratios vs nginx need the nginx row, which did not run.', ''] : []),
+  ].join('\n');
+  process.stdout.write(`${markdown}\n`);
+  const files = await writeResults('throughput', markdown, {
+    machine: m,
+    settings: { ...s, backends: backendKind, fulcrum: FULCRUM_BIN },
+    rows: rows.map((r) => ({
+      target: r.target.name,
+      note: r.target.note,
+      requestsPerSec: r.requestsPerSec,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      vsNginx: ratio(r.requestsPerSec, nginxRps),
+      vsDirect: ratio(r.requestsPerSec, directRps),
+      errors: r.errors,
+      rounds: r.rounds,
+    })),
+  });
+  process.stderr.write(`written: ${files.join(', ')}\n`);
+}
