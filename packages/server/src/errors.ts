@@ -39,8 +39,10 @@ export class FulcrumError extends Error {
   readonly status: number;
   readonly source: ErrorSource;
   readonly retry: RetryRule;
+  /** For backend errors: whether the connection had carried earlier requests (see RetryRule 'if-reused'). */
+  readonly reused: boolean;
 
-  constructor(code: ErrorCode, options?: { cause?: unknown; message?: string }) {
+  constructor(code: ErrorCode, options?: { cause?: unknown; message?: string; reused?: boolean }) {
     const spec: ErrorSpec = ERRORS[code];
     super(options?.message ?? spec.message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'FulcrumError';
@@ -48,10 +50,11 @@ export class FulcrumError extends Error {
     this.status = spec.status;
     this.source = spec.source;
     this.retry = spec.retry;
+    this.reused = options?.reused ?? false;
   }
 }
 
-/** Translates a foreign error (socket, undici) into the catalogue, keeping it as the cause. */
+/** Translates a foreign error (a socket's) into the catalogue, keeping it as the cause. */
 export function toFulcrumError(err: unknown): FulcrumError {
   if (err instanceof FulcrumError) return err;
   const code = (err as { code?: string } | null)?.code;
@@ -61,23 +64,11 @@ export function toFulcrumError(err: unknown): FulcrumError {
     case 'ENETUNREACH':
     case 'EADDRNOTAVAIL':
       return new FulcrumError('FUL_ERR_CONNECT_FAILED', { cause: err });
-    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
       return new FulcrumError('FUL_ERR_CONNECT_TIMEOUT', { cause: err });
-    case 'UND_ERR_HEADERS_TIMEOUT':
-      return new FulcrumError('FUL_ERR_RESPONSE_TIMEOUT', { cause: err });
-    case 'UND_ERR_BODY_TIMEOUT':
-      return new FulcrumError('FUL_ERR_RESPONSE_TIMEOUT', { cause: err });
     case 'ECONNRESET':
     case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
       return new FulcrumError('FUL_ERR_BACKEND_RESET', { cause: err });
-    case 'HPE_INVALID_CONSTANT':
-    case 'HPE_INVALID_STATUS':
-    case 'HPE_INVALID_HEADER_TOKEN':
-    case 'UND_ERR_INFO':
-    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
-      return new FulcrumError('FUL_ERR_BAD_RESPONSE', { cause: err });
     default:
       return new FulcrumError('FUL_ERR_INTERNAL', { cause: err });
   }

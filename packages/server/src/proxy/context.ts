@@ -1,8 +1,8 @@
 /** The one object carried through the pipeline for a request: fixed shape, created once per request. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { FulcrumError } from '../errors.ts';
 import type { Backend } from '../upstream/backend.ts';
+import type { ExchangeControl } from '../upstream/http1/types.ts';
 import type { Pool } from '../upstream/pool.ts';
 import type { RequestHead } from './forwarding.ts';
 import type { Pipeline } from './pipeline.ts';
@@ -29,7 +29,7 @@ export class RequestContext {
   hashKey: string | undefined = undefined;
   stickyValue: string | undefined = undefined;
   /** The controller of the exchange in progress, to abort it. */
-  controller: Dispatcher.DispatchController | null = null;
+  controller: ExchangeControl | null = null;
   /** Set once the response head went downstream: from then on nothing can be retried or replaced. */
   responseStarted = false;
   status = 0;

@@ -3,8 +3,7 @@
  * Connection; append X-Forwarded-For/-Proto/-Host (kept from trusted proxies only); add Via; carry a request ID.
  * The request head is scanned once; everything the pipeline needs from it is read in that pass.
  */
-import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { randomBytes } from 'node:crypto';
 
 export const VIA = '1.1 fulcrum';
 
@@ -111,8 +110,13 @@ function connectionTokens(connection: string | undefined): Set<string> | undefin
   return set;
 }
 
+/** 32 hex digits like nginx's $request_id: a random per-process prefix and a counter (unique, and cheap). */
+const ID_PREFIX = randomBytes(8).toString('hex');
+let idCounter = 0;
+
 export function newRequestId(): string {
-  return randomUUID();
+  idCounter = (idCounter + 1) % 0xffffffffffff;
+  return ID_PREFIX + idCounter.toString(16).padStart(16, '0');
 }
 
 export interface Forwarding {
@@ -145,14 +149,24 @@ export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: 
   return out;
 }
 
-/** Drops hop-by-hop fields from a backend's response headers in place, and adds Via. */
-export function filterResponseHeaders(headers: IncomingHttpHeaders | OutgoingHttpHeaders): void {
-  const connection = headers['connection'];
-  if (connection !== undefined) {
-    const named = connectionTokens(String(connection));
-    if (named) for (const n of named) delete headers[n];
+/**
+ * The backend's response headers without hop-by-hop fields, with Via appended, as a new flat list to which the
+ * pipeline adds its own fields.
+ */
+export function downstreamHeaders(raw: readonly string[]): string[] {
+  let named: Set<string> | undefined;
+  let via: string | undefined;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (lower === 'connection') named = connectionTokens(raw[i + 1]);
+    else if (lower === 'via') via = via === undefined ? raw[i + 1] : `${via}, ${raw[i + 1]}`;
   }
-  for (const h of HOP_BY_HOP) if (headers[h] !== undefined) delete headers[h];
-  const via = headers['via'];
-  headers['via'] = via === undefined ? VIA : `${String(via)}, ${VIA}`;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower === 'via' || named?.has(lower)) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  out.push('via', via === undefined ? VIA : `${via}, ${VIA}`);
+  return out;
 }

@@ -11,17 +11,17 @@
  *  11 failToProxy            void                       the one place an error becomes a response
  *  12 logging                void                       exactly once per request: stats, outcome, access log
  */
-import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { FulcrumError, toFulcrumError } from '../errors.ts';
+import { FulcrumError } from '../errors.ts';
 import type { Clock } from '../time.ts';
 import type { Backend } from '../upstream/backend.ts';
+import type { ExchangeControl, ExchangeHandler } from '../upstream/http1/types.ts';
 import type { Pool } from '../upstream/pool.ts';
 import type { TrafficStats } from '../observability/stats.ts';
 import { stickyToken } from '../balancing/sticky.ts';
 import { RequestContext } from './context.ts';
-import { filterResponseHeaders, newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
+import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
 import { cookieValue } from './request-keys.ts';
 import type { ProxyRuntime } from './runtime.ts';
 
@@ -124,13 +124,16 @@ export class Pipeline {
     if (ctx.attempt === 1 && pool.config.timeouts.request > 0) {
       ctx.deadline = setTimeout(onDeadline, pool.config.timeouts.request, ctx);
     }
-    const body = ctx.hasBody ? ctx.req : null;
-    pool.dispatcherOf(backend).dispatch(
+    const head = ctx.head!;
+    pool.clientOf(backend).dispatch(
       {
+        method: ctx.req.method!,
         path: ctx.req.url ?? '/',
-        method: ctx.req.method as Dispatcher.HttpMethod,
-        headers: ctx.upstreamHeaders,
-        body,
+        headers: ctx.upstreamHeaders!,
+        body: ctx.hasBody ? ctx.req : null,
+        hasContentLength: head.contentLength >= 0,
+        // A chunked body has no Content-Length for requestFilter to check: it is counted as it flows.
+        maxBodyBytes: this.runtime.limits.max_body_size,
         headersTimeout: pool.config.timeouts.response,
         bodyTimeout: pool.config.timeouts.idle,
       },
@@ -148,9 +151,9 @@ export class Pipeline {
   }
 
   /** 6/10. A try failed before or during the response. Retries when it is still safe; else fails the request. */
-  attemptFailed(ex: Exchange, err: unknown): void {
+  attemptFailed(ex: Exchange, err: FulcrumError): void {
     const { ctx, pool, backend } = ex;
-    const error = ctx.cancelled ?? toFulcrumError(err);
+    const error = ctx.cancelled ?? err;
     this.endExchange(ex, error.source === 'backend' ? 'failure' : 'success');
     if (this.errorWhileProxy(ctx, pool, error) === 'retry') {
       (ctx.tried ??= new Set()).add(backend);
@@ -163,34 +166,36 @@ export class Pipeline {
   }
 
   /**
-   * 10. Whether a failed try may go again on another backend: only when nothing went downstream yet, the method is
-   * idempotent, the request has no body (a streamed body cannot be replayed), the error allows it, attempts remain
-   * and the pool's retry budget has room.
+   * 10. Whether a failed try may go again on another backend: only when nothing went downstream yet, the request
+   * has no body (a streamed body cannot be replayed), the error's retry rule allows it (catalogue in errors.ts),
+   * attempts remain and the pool's retry budget has room.
    */
   private errorWhileProxy(ctx: RequestContext, pool: Pool, error: FulcrumError): 'retry' | 'fail' {
-    if (ctx.responseStarted || ctx.cancelled !== undefined || error.retry === 'no') return 'fail';
-    if (!IDEMPOTENT.has(ctx.req.method!) || ctx.hasBody) return 'fail';
+    if (ctx.responseStarted || ctx.cancelled !== undefined || error.retry === 'no' || ctx.hasBody) return 'fail';
+    // 'if-reused': a reset before any response byte. Safe to repeat for idempotent methods; for the others only
+    // when the connection was a reused keep-alive one, which the backend closed before reading the request.
+    if (error.retry === 'if-reused' && !error.reused && !IDEMPOTENT.has(ctx.req.method!)) return 'fail';
     if (ctx.attempt > pool.config.retries.attempts) return 'fail';
     return pool.retryBudget.tryAcquire() ? 'retry' : 'fail';
   }
 
-  /** 7. The backend's response head, before it goes downstream. */
-  upstreamResponseFilter(ctx: RequestContext, status: number, headers: IncomingHttpHeaders): void {
-    filterResponseHeaders(headers);
-    headers['x-request-id'] = ctx.requestId;
-    if (this.draining) headers['connection'] = 'close';
+  /** 7. The backend's response head, before it goes downstream: the header list to send. */
+  upstreamResponseFilter(ctx: RequestContext, status: number, raw: readonly string[]): string[] {
+    const headers = downstreamHeaders(raw);
+    headers.push('x-request-id', ctx.requestId);
+    if (this.draining) headers.push('connection', 'close');
     const pool = ctx.pool!;
     if (pool.config.algorithm === 'sticky') {
       const token = stickyToken(ctx.backend!);
       if (token !== ctx.stickyValue) {
         const { cookie, ttl } = pool.config.sticky;
-        const setCookie = `${cookie}=${token}; Path=/; HttpOnly; SameSite=Lax${ttl > 0 ? `; Max-Age=${Math.round(ttl / 1000)}` : ''}`;
-        const existing = headers['set-cookie'];
-        headers['set-cookie'] = existing === undefined ? [setCookie] : [...existing, setCookie];
+        const maxAge = ttl > 0 ? `; Max-Age=${Math.round(ttl / 1000)}` : '';
+        headers.push('set-cookie', `${cookie}=${token}; Path=/; HttpOnly; SameSite=Lax${maxAge}`);
       }
     }
     ctx.status = status;
     ctx.responseStarted = true;
+    return headers;
   }
 
   /** 11. Turns an error into a response: status, a short body with the code and request id. */
@@ -259,18 +264,18 @@ export class Pipeline {
 }
 
 /**
- * The undici handler of one try on one backend: streams the response downstream with backpressure.
+ * The handler of one try on one backend: streams the response downstream with backpressure.
  * A class rather than closures, so that a request allocates one object here.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements ExchangeHandler {
   readonly pipeline: Pipeline;
   readonly ctx: RequestContext;
   readonly pool: Pool;
   readonly backend: Backend;
   readonly startedAt: number;
   queued = false;
-  private done = false;
   private status = 0;
+  private paused = false;
 
   constructor(pipeline: Pipeline, ctx: RequestContext, pool: Pool, backend: Backend, startedAt: number) {
     this.pipeline = pipeline;
@@ -280,41 +285,39 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.startedAt = startedAt;
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.ctx.controller = controller;
-    if (this.ctx.cancelled !== undefined) controller.abort(this.ctx.cancelled);
+  onStart(control: ExchangeControl): void {
+    this.ctx.controller = control;
+    if (this.ctx.cancelled !== undefined) control.abort(this.ctx.cancelled);
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
-    if (status < 200) return; // 1xx interim responses: Node answers 100-continue to the client itself.
+  onResponseStart(status: number, headers: string[]): void {
     this.status = status;
     const { ctx } = this;
-    this.pipeline.upstreamResponseFilter(ctx, status, headers);
-    ctx.res.writeHead(status, headers);
+    ctx.res.writeHead(status, this.pipeline.upstreamResponseFilter(ctx, status, headers));
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(chunk: Buffer): void {
     const { res } = this.ctx;
-    if (!res.write(chunk)) {
-      controller.pause();
-      res.once('drain', () => controller.resume());
+    if (!res.write(chunk) && !this.paused) {
+      this.paused = true;
+      this.ctx.controller!.pause();
+      res.once('drain', () => {
+        this.paused = false;
+        this.ctx.controller?.resume();
+      });
     }
   }
 
   onResponseEnd(): void {
-    if (this.done) return;
-    this.done = true;
     this.ctx.controller = null;
     this.ctx.res.end();
     // RFC 9110 §15.6: a 5xx says the backend could not serve; passive health counts it as a failure.
     this.pipeline.endExchange(this, this.status >= 500 ? 'failure' : 'success');
   }
 
-  onResponseError(_c: Dispatcher.DispatchController | null, err: Error): void {
-    if (this.done) return;
-    this.done = true;
+  onError(error: FulcrumError): void {
     this.ctx.controller = null;
-    this.pipeline.attemptFailed(this, err);
+    this.pipeline.attemptFailed(this, error);
   }
 }
 

@@ -112,7 +112,7 @@ export function buildRuntime(config: Config, previous: ProxyRuntime | undefined,
       backend.weight = b.weight;
       backend.maxConnections = maxConnections;
       keep.add(UpstreamConnections.key(name, backend));
-      return { backend, dispatcher: deps.connections.dispatcherFor(name, backend, poolConfig) };
+      return { backend, client: deps.connections.clientFor(name, backend, poolConfig) };
     });
     const balancer = createBalancer(poolConfig, { clock: deps.clock, random: deps.random });
     const budget = new RetryBudget(poolConfig.retries.budget, poolConfig.retries.min_per_second, deps.clock);

@@ -1,65 +1,55 @@
 /**
- * Keep-alive connection pools to backends (undici, chosen by measurement over node:http's Agent: see the
- * README's benchmark). One dispatcher per pool and backend, kept across reloads while its settings hold.
+ * Keep-alive connection pools to backends: one Http1Client per pool and backend, kept across reloads while its
+ * settings hold (the pipeline's own HTTP/1.1 client, chosen by measurement over undici and node:http's Agent:
+ * see the README's benchmark section).
  */
-import { Pool as UndiciPool } from 'undici';
 import type { PoolConfig } from '../config/schema.ts';
 import type { Backend } from './backend.ts';
+import { Http1Client } from './http1/client.ts';
 
 interface Entry {
-  readonly dispatcher: UndiciPool;
+  readonly client: Http1Client;
   readonly settings: string;
 }
 
 export class UpstreamConnections {
   private readonly entries = new Map<string, Entry>();
 
-  /** The dispatcher for this backend of this pool, created or replaced when its settings changed. */
-  dispatcherFor(poolName: string, backend: Backend, pool: PoolConfig): UndiciPool {
-    const key = `${poolName} ${backend.id}`;
-    const { connect, idle } = pool.timeouts;
-    const connections = backend.maxConnections;
-    const settings = `${connect}/${idle}/${connections}`;
-    const existing = this.entries.get(key);
-    if (existing && existing.settings === settings) return existing.dispatcher;
-    if (existing) void existing.dispatcher.close().catch(() => {});
-    const dispatcher = new UndiciPool(backend.id, {
-      connections,
-      pipelining: 1,
-      connectTimeout: connect,
-      keepAliveTimeout: idle,
-      keepAliveMaxTimeout: Math.max(idle, 1000),
-      // Per request timeouts are passed with each dispatch; these are only the defaults.
-      headersTimeout: pool.timeouts.response,
-      bodyTimeout: idle,
-    });
-    this.entries.set(key, { dispatcher, settings });
-    return dispatcher;
-  }
-
-  /** Closes dispatchers not in `keep` once their in-flight requests finish. */
-  retainOnly(keep: ReadonlySet<string>): void {
-    for (const [key, entry] of this.entries) {
-      if (!keep.has(key)) {
-        this.entries.delete(key);
-        void entry.dispatcher.close().catch(() => {});
-      }
-    }
-  }
-
   static key(poolName: string, backend: Backend): string {
     return `${poolName} ${backend.id}`;
   }
 
-  async close(): Promise<void> {
-    const all = [...this.entries.values()];
-    this.entries.clear();
-    await Promise.all(all.map((e) => e.dispatcher.close().catch(() => {})));
+  /** The client for this backend of this pool; replaced (the old one closing gracefully) when its settings changed. */
+  clientFor(poolName: string, backend: Backend, pool: PoolConfig): Http1Client {
+    const key = UpstreamConnections.key(poolName, backend);
+    const { connect, idle } = pool.timeouts;
+    const settings = `${connect}/${idle}/${backend.maxConnections}`;
+    const existing = this.entries.get(key);
+    if (existing && existing.settings === settings) return existing.client;
+    existing?.client.close();
+    const client = new Http1Client({
+      host: backend.url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(backend.url.port || 80),
+      maxConnections: backend.maxConnections,
+      connectTimeout: connect,
+      idleTimeout: idle,
+    });
+    this.entries.set(key, { client, settings });
+    return client;
   }
 
-  async destroy(): Promise<void> {
-    const all = [...this.entries.values()];
+  /** Closes, once their responses are complete, the clients of backends not in `keep`. */
+  retainOnly(keep: ReadonlySet<string>): void {
+    for (const [key, entry] of this.entries) {
+      if (!keep.has(key)) {
+        this.entries.delete(key);
+        entry.client.close();
+      }
+    }
+  }
+
+  destroy(): void {
+    for (const entry of this.entries.values()) entry.client.destroy();
     this.entries.clear();
-    await Promise.all(all.map((e) => e.dispatcher.destroy().catch(() => {})));
   }
 }

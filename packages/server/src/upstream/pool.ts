@@ -1,13 +1,13 @@
 /** A pool at run time: its backends, the balancer that picks among them, its retry budget and limits. */
 import type { Balancer, BalancerContext } from '../balancing/balancer.ts';
 import type { PoolConfig } from '../config/schema.ts';
-import type { Dispatcher } from 'undici';
 import { takesTraffic, type Backend } from './backend.ts';
+import type { Http1Client } from './http1/client.ts';
 import type { RetryBudget } from './retry-budget.ts';
 
 export interface PoolMember {
   readonly backend: Backend;
-  readonly dispatcher: Dispatcher;
+  readonly client: Http1Client;
 }
 
 export class Pool {
@@ -17,7 +17,7 @@ export class Pool {
   readonly retryBudget: RetryBudget;
   /** Requests of this pool sent beyond a backend's max_connections, waiting for a connection. */
   pending = 0;
-  private readonly members = new Map<Backend, Dispatcher>();
+  private readonly members = new Map<Backend, Http1Client>();
   private readonly list: Backend[];
 
   constructor(name: string, config: PoolConfig, members: readonly PoolMember[], balancer: Balancer, budget: RetryBudget) {
@@ -25,7 +25,7 @@ export class Pool {
     this.config = config;
     this.balancer = balancer;
     this.retryBudget = budget;
-    for (const m of members) this.members.set(m.backend, m.dispatcher);
+    for (const m of members) this.members.set(m.backend, m.client);
     this.list = members.map((m) => m.backend);
     this.refresh();
   }
@@ -38,7 +38,7 @@ export class Pool {
     return this.list.find((b) => b.id === id);
   }
 
-  dispatcherOf(backend: Backend): Dispatcher {
+  clientOf(backend: Backend): Http1Client {
     return this.members.get(backend)!;
   }
 

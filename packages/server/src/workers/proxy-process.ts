@@ -84,7 +84,7 @@ export class ProxyProcess {
   /** Graceful stop: no new connections, in-flight requests finish up to the deadline, then connections close. */
   async drain(deadlineMs: number): Promise<'drained' | 'deadline'> {
     const result = await drainServer(this.server, { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats }, deadlineMs);
-    await this.connections.destroy();
+    this.connections.destroy();
     return result;
   }
 

@@ -1,0 +1,233 @@
+/**
+ * One keep-alive connection to a backend, carrying one request at a time (no pipelining). It writes the request,
+ * streams the body with backpressure, parses the response and hands it to the exchange's handler; when the
+ * response is complete and the connection reusable it goes back to its client's idle list.
+ */
+import net from 'node:net';
+import { FulcrumError } from '../../errors.ts';
+import { ResponseParser, ResponseParseError, type ResponseHead } from './response-parser.ts';
+import type { ExchangeControl, ExchangeHandler, UpstreamRequest } from './types.ts';
+
+export interface ConnectionOwner {
+  /** The response finished and the connection may carry another request. */
+  release(conn: Http1Connection): void;
+  /** The connection closed or will not be reused. */
+  forget(conn: Http1Connection): void;
+}
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly connectTimeout: number;
+  readonly idleTimeout: number;
+}
+
+type Wait = 'connect' | 'head' | 'body' | 'idle';
+
+export class Http1Connection implements ExchangeControl {
+  private readonly socket: net.Socket;
+  private readonly parser: ResponseParser;
+  private readonly owner: ConnectionOwner;
+  private readonly endpoint: Endpoint;
+  private handler: ExchangeHandler | undefined = undefined;
+  private request: UpstreamRequest | undefined = undefined;
+  private connected = false;
+  private closed = false;
+  /** Requests this connection carried, the current one included: a failure on a reused one may be a stale socket. */
+  private served = 0;
+  private requestBodyDone = true;
+  private bodyBytes = 0;
+  private wait: Wait = 'connect';
+  private closeWhenDone = false;
+  private socketError: Error | undefined = undefined;
+
+  constructor(endpoint: Endpoint, owner: ConnectionOwner) {
+    this.endpoint = endpoint;
+    this.owner = owner;
+    this.parser = new ResponseParser({
+      onHead: (head) => this.onHead(head),
+      onBody: (chunk) => this.handler?.onResponseData(chunk),
+    });
+    this.socket = net.connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
+    this.socket.setTimeout(endpoint.connectTimeout);
+    this.socket.on('connect', () => this.onConnect());
+    this.socket.on('data', (data: Buffer) => this.onData(data));
+    this.socket.on('timeout', () => this.onTimeout());
+    this.socket.on('error', (err) => this.onSocketError(err));
+    this.socket.on('close', () => this.onClose());
+    this.socket.on('end', () => this.socket.end());
+  }
+
+  /** Starts a request on this connection (before or after it is connected). */
+  assign(request: UpstreamRequest, handler: ExchangeHandler): void {
+    this.request = request;
+    this.handler = handler;
+    this.served++;
+    this.parser.expect(request.method === 'HEAD');
+    handler.onStart(this);
+    if (this.connected) this.send();
+  }
+
+  /** Closes the connection now if idle, else once its response is complete (reload, shutdown). */
+  close(): void {
+    if (this.handler === undefined) this.socket.destroy();
+    else this.closeWhenDone = true;
+  }
+
+  // ExchangeControl
+  abort(reason: FulcrumError): void {
+    this.fail(reason);
+  }
+  pause(): void {
+    this.socket.pause();
+  }
+  resume(): void {
+    this.socket.resume();
+  }
+
+  private onConnect(): void {
+    this.connected = true;
+    if (this.handler !== undefined) this.send();
+    else this.idle();
+  }
+
+  private send(): void {
+    const req = this.request!;
+    let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+    const h = req.headers;
+    for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
+    this.wait = 'head';
+    this.socket.setTimeout(req.headersTimeout);
+    const body = req.body;
+    if (body === null) {
+      this.requestBodyDone = true;
+      this.socket.write(`${head}\r\n`, 'latin1');
+      return;
+    }
+    const chunked = !req.hasContentLength;
+    this.socket.write(chunked ? `${head}transfer-encoding: chunked\r\n\r\n` : `${head}\r\n`, 'latin1');
+    this.requestBodyDone = false;
+    this.bodyBytes = 0;
+    const onData = (chunk: Buffer) => {
+      this.bodyBytes += chunk.length;
+      if (this.bodyBytes > req.maxBodyBytes) {
+        cleanup();
+        this.fail(new FulcrumError('FUL_ERR_BODY_TOO_LARGE'));
+        return;
+      }
+      const ok = chunked
+        ? this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1') && this.socket.write(chunk) && this.socket.write('\r\n', 'latin1')
+        : this.socket.write(chunk);
+      if (!ok) {
+        body.pause();
+        this.socket.once('drain', () => body.resume());
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      if (chunked) this.socket.write('0\r\n\r\n', 'latin1');
+      this.requestBodyDone = true;
+      if (this.parser.done && this.handler === undefined) this.owner.release(this);
+    };
+    const onAbort = () => {
+      cleanup();
+      this.fail(new FulcrumError('FUL_ERR_CLIENT_ABORTED'));
+    };
+    const cleanup = () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onAbort);
+      body.off('aborted', onAbort);
+    };
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onAbort);
+    body.once('aborted', onAbort);
+  }
+
+  private onData(data: Buffer): void {
+    if (this.handler === undefined) {
+      // Bytes on an idle connection: the backend is out of step; do not trust this connection again.
+      this.socket.destroy();
+      return;
+    }
+    let complete: boolean;
+    try {
+      complete = this.parser.execute(data);
+    } catch (err) {
+      if (err instanceof ResponseParseError) return this.fail(new FulcrumError('FUL_ERR_BAD_RESPONSE', { cause: err }));
+      throw err;
+    }
+    if (complete) this.onComplete();
+  }
+
+  private onHead(head: ResponseHead): void {
+    this.wait = 'body';
+    this.socket.setTimeout(this.request!.bodyTimeout);
+    this.handler!.onResponseStart(head.status, head.headers);
+  }
+
+  private onComplete(): void {
+    const handler = this.handler!;
+    this.handler = undefined;
+    this.request = undefined;
+    // The response is complete before the request body is (a backend may answer early): not reusable.
+    const reusable = this.parser.reusable && this.requestBodyDone && !this.closeWhenDone;
+    if (reusable) this.idle();
+    handler.onResponseEnd();
+    if (reusable) this.owner.release(this);
+    else {
+      this.owner.forget(this);
+      this.socket.destroy();
+    }
+  }
+
+  private idle(): void {
+    this.wait = 'idle';
+    this.socket.setTimeout(this.endpoint.idleTimeout);
+  }
+
+  private onTimeout(): void {
+    switch (this.wait) {
+      case 'connect':
+        return this.fail(new FulcrumError('FUL_ERR_CONNECT_TIMEOUT'));
+      case 'head':
+        return this.fail(new FulcrumError('FUL_ERR_RESPONSE_TIMEOUT'));
+      case 'body':
+        return this.fail(new FulcrumError('FUL_ERR_RESPONSE_TIMEOUT', { message: 'the backend stalled mid-body' }));
+      case 'idle':
+        this.owner.forget(this);
+        this.socket.destroy();
+    }
+  }
+
+  private onSocketError(err: Error): void {
+    this.socketError = err;
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.owner.forget(this);
+    if (this.handler === undefined) return;
+    if (this.parser.readsUntilClose && this.socketError === undefined && this.parser.finish()) {
+      this.onComplete();
+      return;
+    }
+    if (!this.connected) {
+      return this.fail(new FulcrumError('FUL_ERR_CONNECT_FAILED', { cause: this.socketError }));
+    }
+    // Closed before any byte of the response on a reused connection: the classic keep-alive race.
+    const reused = this.served > 1 && !this.parser.started;
+    this.fail(new FulcrumError('FUL_ERR_BACKEND_RESET', { cause: this.socketError, reused }));
+  }
+
+  /** Ends the current exchange with an error, once, and closes the connection. */
+  private fail(error: FulcrumError): void {
+    const handler = this.handler;
+    this.handler = undefined;
+    this.request = undefined;
+    this.owner.forget(this);
+    if (!this.closed) this.socket.destroy();
+    handler?.onError(error);
+  }
+}
