@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { parseDuration, parsePercent, parseSize } from './units.ts';
 
-const duration = (fallback: string) =>
+/** A duration in milliseconds; `positive` where 0 would make no sense (a timeout that always fires). */
+const duration = (fallback: string, positive = false) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
@@ -14,6 +15,10 @@ const duration = (fallback: string) =>
       const ms = parseDuration(v);
       if (ms === undefined) {
         ctx.addIssue({ code: 'custom', message: `not a duration (use e.g. "500ms", "2s", "1m"): ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      if (positive && ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be more than 0' });
         return z.NEVER;
       }
       return ms;
@@ -101,8 +106,8 @@ export const BackendConfigSchema = z
 const ActiveHealthSchema = z
   .strictObject({
     path: z.string().startsWith('/').default('/healthz').describe('Path probed with GET.'),
-    interval: duration('2s').describe('Time between probes of one backend (jittered by up to 10%).'),
-    timeout: duration('1s').describe('A probe slower than this fails.'),
+    interval: duration('2s', true).describe('Time between probes of one backend (jittered by up to 10%).'),
+    timeout: duration('1s', true).describe('A probe slower than this fails.'),
     healthy: z.number().int().min(1).default(2).describe('Consecutive passing probes that mark a backend healthy.'),
     unhealthy: z.number().int().min(1).default(3).describe('Consecutive failing probes that mark it unhealthy.'),
   })
@@ -116,7 +121,7 @@ const PassiveHealthSchema = z
       .min(1)
       .default(5)
       .describe('Consecutive failed requests (connect errors, resets, timeouts, 5xx) that eject a backend.'),
-    ejection: duration('30s').describe('Base ejection time; it grows with each repeated ejection (up to 10x).'),
+    ejection: duration('30s', true).describe('Base ejection time; it grows with each repeated ejection (up to 10x).'),
     max_ejected: percent('50%').describe('Never eject more than this share of a pool\'s backends.'),
   })
   .describe('Passive outlier detection from real traffic.');
@@ -162,12 +167,14 @@ export const PoolConfigSchema = z
         min_per_second: z.number().int().min(0).default(3).describe('Retries always allowed per second, whatever the budget.'),
       })
       .prefault({})
-      .describe('Retries of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) whose body can be replayed.'),
+      .describe(
+        'Retries on another backend, for requests without a body: any method after a failed connect, idempotent ones (or any on a reused connection) after a reset; never once the response has started.',
+      ),
     timeouts: z
       .strictObject({
-        connect: duration('5s').describe('Opening a connection to a backend.'),
-        response: duration('30s').describe('From sending the request to the response headers.'),
-        idle: duration('60s').describe('Idle keep-alive connections to backends are closed after this, and a response body stalled this long fails.'),
+        connect: duration('5s', true).describe('Opening a connection to a backend.'),
+        response: duration('30s', true).describe('From sending the request to the response headers.'),
+        idle: duration('60s', true).describe('Idle keep-alive connections to backends are closed after this, and a response body stalled this long fails.'),
         request: duration('0s').describe('Whole request, headers to last body byte; 0 means no limit.'),
       })
       .prefault({})
@@ -234,7 +241,7 @@ export const ConfigSchema = z
       .strictObject({
         max_header_size: size('16kb').describe('Largest request head; larger gets 431.'),
         max_body_size: size('10mb').describe('Largest request body; larger gets 413.'),
-        header_timeout: duration('10s').describe('Time a client has to send the request head.'),
+        header_timeout: duration('10s', true).describe('Time a client has to send the request head.'),
         keepalive_timeout: duration('5s').describe('Idle time before a client connection is closed.'),
       })
       .prefault({})

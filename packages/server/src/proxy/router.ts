@@ -1,13 +1,7 @@
 /** Routing: the first route whose every condition holds picks the pool; otherwise the default pool. */
 import type { RouteConfig } from '../config/schema.ts';
 
-export interface RouteInput {
-  /** Host header without port, lower case. */
-  readonly host: string;
-  readonly path: string;
-  readonly method: string;
-  header(name: string): string | undefined;
-}
+import type { IncomingMessage } from 'node:http';
 
 interface CompiledRoute<P> {
   readonly pool: P;
@@ -40,15 +34,21 @@ export class Router<P> {
     });
   }
 
-  route(input: RouteInput): P | undefined {
+  /** `host`: the Host header without port, lower case; `path`: without the query. */
+  route(host: string, path: string, req: IncomingMessage): P | undefined {
     for (const r of this.routes) {
-      if (r.hostExact !== undefined && input.host !== r.hostExact) continue;
-      if (r.hostSuffix !== undefined && !input.host.endsWith(r.hostSuffix)) continue;
-      if (r.pathPrefix !== undefined && !input.path.startsWith(r.pathPrefix)) continue;
-      if (r.methods !== undefined && !r.methods.has(input.method)) continue;
-      if (r.headers !== undefined && !r.headers.every(([k, v]) => input.header(k) === v)) continue;
+      if (r.hostExact !== undefined && host !== r.hostExact) continue;
+      if (r.hostSuffix !== undefined && !host.endsWith(r.hostSuffix)) continue;
+      if (r.pathPrefix !== undefined && !path.startsWith(r.pathPrefix)) continue;
+      if (r.methods !== undefined && !r.methods.has(req.method ?? '')) continue;
+      if (r.headers !== undefined && !r.headers.every(([k, v]) => headerValue(req, k) === v)) continue;
       return r.pool;
     }
     return this.fallback;
   }
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
 }

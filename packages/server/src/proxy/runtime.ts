@@ -30,6 +30,8 @@ export class ProxyRuntime {
   /** Undefined when no proxy is trusted: the common case costs no lookup. */
   private readonly trusted: BlockList | undefined;
   private readonly keys: Map<Pool, PoolKeys>;
+  /** With no routes, every request goes to the default pool: no matching to do. */
+  private readonly routeless: Pool | undefined;
 
   constructor(config: Config, pools: Map<string, Pool>) {
     this.config = config;
@@ -38,7 +40,9 @@ export class ProxyRuntime {
     this.accessLog = config.log.access;
     const names = [...pools.keys()];
     const fallbackName = config.default_pool ?? (names.length === 1 ? names[0] : undefined);
-    this.router = new Router(config.routes, (name) => pools.get(name)!, fallbackName === undefined ? undefined : pools.get(fallbackName));
+    const fallback = fallbackName === undefined ? undefined : pools.get(fallbackName);
+    this.router = new Router(config.routes, (name) => pools.get(name)!, fallback);
+    this.routeless = config.routes.length === 0 ? fallback : undefined;
     this.trusted = config.trusted_proxies.length > 0 ? trustedList(config.trusted_proxies) : undefined;
     this.keys = new Map(
       [...pools.values()].map((p) => [
@@ -52,14 +56,10 @@ export class ProxyRuntime {
   }
 
   route(req: IncomingMessage, head: RequestHead): Pool | undefined {
+    if (this.routeless !== undefined) return this.routeless;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    return this.router.route({
-      host: head.host,
-      path: q < 0 ? url : url.slice(0, q),
-      method: req.method ?? 'GET',
-      header: (name) => headerValue(req, name),
-    });
+    return this.router.route(head.host, q < 0 ? url : url.slice(0, q), req);
   }
 
   isTrusted(ip: string): boolean {
@@ -73,11 +73,6 @@ export class ProxyRuntime {
   findBackend(poolName: string, id: string): Backend | undefined {
     return this.pools.get(poolName)?.findBackend(id);
   }
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 function trustedList(entries: readonly string[]): BlockList {

@@ -51,8 +51,8 @@ describe('the example config', () => {
       hash: { key: 'ip', bounded_load: 1.25 },
       sticky: { cookie: 'fulcrum_backend', ttl: 0 },
       backends: [
-        { url: 'http://127.0.0.1:8001', weight: 2 },
-        { url: 'http://127.0.0.1:8002', weight: 1 },
+        { url: 'http://127.0.0.1:8001', weight: 2, drain: false },
+        { url: 'http://127.0.0.1:8002', weight: 1, drain: false },
       ],
       health: {
         active: { path: '/healthz', interval: 2000, timeout: 1000, healthy: 2, unhealthy: 3 },
