@@ -36,10 +36,24 @@ export function generatedDocs(root: string = REPO_ROOT): Record<string, string> 
     '[`fulcrum.schema.json`](fulcrum.schema.json).',
     '',
   ].join('\n');
+  const reference = configReferenceMarkdown();
   return {
-    'docs/configuration.md': `${intro}\n${configReferenceMarkdown()}`,
+    'docs/configuration.md': `${intro}\n${reference}`,
     'docs/fulcrum.schema.json': `${JSON.stringify(configJsonSchema(), null, 2)}\n`,
+    'README.md': withReference(readFileSync(join(root, 'README.md'), 'utf8'), reference),
   };
+}
+
+const START = '<!-- config-reference:start -->';
+const END = '<!-- config-reference:end -->';
+
+/** The README with the reference table placed between its markers. */
+function withReference(readme: string, reference: string): string {
+  const from = readme.indexOf(START);
+  const to = readme.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`README.md needs the markers ${START} and ${END}`);
+  const table = reference.slice(reference.indexOf('| Field |'));
+  return `${readme.slice(0, from + START.length)}\n${table.trimEnd()}\n${readme.slice(to)}`;
 }
 
 if (import.meta.main) {
