@@ -6,6 +6,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.ts';
+import { FulcrumError } from '../errors.ts';
 import type { TrafficStats } from '../observability/stats.ts';
 import type { Pipeline } from './pipeline.ts';
 import type { UpgradeProxy } from './upgrade.ts';
@@ -37,15 +38,20 @@ export function createProxyServer(limits: Config['limits'], deps: ProxyServerDep
       socket.destroy();
       return;
     }
-    const [status, text] =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'Request Header Fields Too Large']
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'Request Timeout']
-          : [400, 'Bad Request'];
-    const body = `${status} ${text}\n`;
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      // Not counted: a connection opened and left silent (a preconnect) is not a request.
+      const body = '408 Request Timeout\n';
+      socket.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      return;
+    }
+    // Node's parser refused the head, so no request reached the pipeline: answered and counted here, like the
+    // pipeline's own rejections (pool '-', no backend).
+    const error = new FulcrumError(err.code === 'HPE_HEADER_OVERFLOW' ? 'FUL_ERR_HEADERS_TOO_LARGE' : 'FUL_ERR_BAD_REQUEST', { cause: err });
+    deps.stats.record('-', undefined, error.status, 0, error.code);
+    const body = `${error.status} ${error.message}\ncode: ${error.code}\n`;
     socket.end(
-      `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status]}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n` +
+        `connection: close\r\n\r\n${body}`,
     );
   });
   return server;
