@@ -10,6 +10,7 @@ import { FulcrumError, toFulcrumError } from '../errors.ts';
 import type { Logger } from 'pino';
 import { newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
 import type { Pipeline, PipelineDeps } from './pipeline.ts';
+import { cookieValue } from './request-keys.ts';
 import type { ProxyRuntime } from './runtime.ts';
 
 export class UpgradeProxy {
@@ -41,11 +42,18 @@ export class UpgradeProxy {
       } else client.destroy();
     };
     if (pool === undefined) return fail(new FulcrumError('FUL_ERR_NO_ROUTE'));
-    const picked = pool.select({});
+    const clientIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    // The same affinity as plain requests: a WebSocket goes where the client's hash key or sticky cookie points.
+    const keys = runtime.keysOf(pool);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const picked = pool.select({
+      hashKey: keys.hashKey?.(req, clientIp, q < 0 ? url : url.slice(0, q)),
+      stickyValue: keys.stickyCookie === undefined ? undefined : cookieValue(req.headers.cookie, keys.stickyCookie),
+    });
     if (picked === 'none') return fail(new FulcrumError('FUL_ERR_NO_BACKEND'));
     if (picked === 'circuit-open') return fail(new FulcrumError('FUL_ERR_CIRCUIT_OPEN'));
     const backend = picked;
-    const clientIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const headers = upstreamHeaders(req.rawHeaders, rawHead, {
       clientIp,
       trusted: runtime.isTrusted(clientIp),
