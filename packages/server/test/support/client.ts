@@ -20,12 +20,14 @@ export interface RequestOptions {
   readonly headers?: http.OutgoingHttpHeaders | readonly string[];
   /** Sent whole, or chunk by chunk (then chunked, unless a Content-Length header is given). */
   readonly body?: string | Buffer | readonly (string | Buffer)[];
+  /** Aborting destroys the connection, as a client that gives up does. */
+  readonly signal?: AbortSignal;
 }
 
 /** One request on its own connection; resolves with the whole response. */
 export function request(url: string, options: RequestOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false, signal: options.signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
