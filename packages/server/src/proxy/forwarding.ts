@@ -17,6 +17,12 @@ const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 /** The headers of one request that Fulcrum itself reads, from a single pass over the raw headers. */
 export interface RequestHead {
+  /** The target in origin form (path and query), as sent to the backend; '*' for OPTIONS *. */
+  target: string;
+  /** The path of the target, without the query: what routes and hash keys read. */
+  path: string;
+  /** True when the target was in absolute form: its authority replaced the Host header (RFC 9112 §3.2.2). */
+  hostFromTarget: boolean;
   /** Host without port, lower case; empty when absent. */
   host: string;
   hostHeader: string | undefined;
@@ -32,8 +38,15 @@ export interface RequestHead {
   via: string | undefined;
 }
 
-export function scanRequestHead(raw: readonly string[]): RequestHead {
+/**
+ * Reads the request target and head. Undefined when the target is neither origin form (`/path`), absolute form
+ * (`http://host/path`) nor `*`: the caller answers 400.
+ */
+export function scanRequestHead(url: string, raw: readonly string[]): RequestHead | undefined {
   const head: RequestHead = {
+    target: url,
+    path: url,
+    hostFromTarget: false,
     host: '',
     hostHeader: undefined,
     requestId: undefined,
@@ -86,7 +99,27 @@ export function scanRequestHead(raw: readonly string[]): RequestHead {
         break;
     }
   }
-  return head;
+  return resolveTarget(head) ? head : undefined;
+}
+
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#\s]+)([^#\s]*)$/i;
+
+function resolveTarget(head: RequestHead): boolean {
+  let target = head.target;
+  if (target.charCodeAt(0) !== 0x2f /* / */) {
+    if (target === '*') return true;
+    const m = ABSOLUTE_FORM.exec(target);
+    if (!m) return false;
+    const authority = m[1]!.slice(m[1]!.lastIndexOf('@') + 1); // userinfo is not forwarded
+    target = m[2] === '' ? '/' : m[2]!.charCodeAt(0) === 0x3f /* ? */ ? `/${m[2]}` : m[2]!;
+    head.target = target;
+    head.hostHeader = authority;
+    head.host = hostWithoutPort(authority).toLowerCase();
+    head.hostFromTarget = true;
+  }
+  const q = target.indexOf('?');
+  head.path = q < 0 ? target : target.slice(0, q);
+  return true;
 }
 
 function hostWithoutPort(host: string): string {
@@ -134,8 +167,10 @@ export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: 
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || REBUILT.has(lower) || named?.has(lower)) continue;
+    if (head.hostFromTarget && lower === 'host') continue;
     out.push(name, raw[i + 1]!);
   }
+  if (head.hostFromTarget) out.push('host', head.hostHeader!);
   const keep = fwd.trusted;
   out.push(
     'x-forwarded-for',

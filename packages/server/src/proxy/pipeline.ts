@@ -67,10 +67,15 @@ export class Pipeline {
 
   /** 1. Reads the head once, assigns the request id, enforces the body limit. */
   private requestFilter(ctx: RequestContext): 'continue' | 'responded' {
-    const head = scanRequestHead(ctx.req.rawHeaders);
+    const head = scanRequestHead(ctx.req.url ?? '/', ctx.req.rawHeaders);
+    ctx.clientIp = normaliseIp(ctx.req.socket.remoteAddress);
+    if (head === undefined) {
+      ctx.requestId = newRequestId();
+      this.failToProxy(ctx, new FulcrumError('FUL_ERR_BAD_REQUEST', { message: 'unsupported request target' }));
+      return 'responded';
+    }
     ctx.head = head;
     ctx.requestId = head.requestId ?? newRequestId();
-    ctx.clientIp = normaliseIp(ctx.req.socket.remoteAddress);
     if (head.contentLength > this.runtime.limits.max_body_size) {
       this.failToProxy(ctx, new FulcrumError('FUL_ERR_BODY_TOO_LARGE'));
       return 'responded';
@@ -96,7 +101,7 @@ export class Pipeline {
       requestId: ctx.requestId,
     });
     const extra = this.runtime.keysOf(pool);
-    if (extra.hashKey !== undefined) ctx.hashKey = extra.hashKey(ctx.req, ctx.clientIp, pathOf(ctx.req.url ?? '/'));
+    if (extra.hashKey !== undefined) ctx.hashKey = extra.hashKey(ctx.req, ctx.clientIp, ctx.head!.path);
     if (extra.stickyCookie !== undefined) ctx.stickyValue = cookieValue(ctx.req.headers.cookie, extra.stickyCookie);
   }
 
@@ -128,7 +133,7 @@ export class Pipeline {
     pool.clientOf(backend).dispatch(
       {
         method: ctx.req.method!,
-        path: ctx.req.url ?? '/',
+        path: head.target,
         headers: ctx.upstreamHeaders!,
         body: ctx.hasBody ? ctx.req : null,
         hasContentLength: head.contentLength >= 0,
@@ -336,11 +341,6 @@ function onDeadline(ctx: RequestContext): void {
   ctx.cancelled = new FulcrumError('FUL_ERR_REQUEST_TIMEOUT');
   if (ctx.controller !== null) ctx.controller.abort(ctx.cancelled);
   else ctx.pipeline.failToProxy(ctx, ctx.cancelled);
-}
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
 }
 
 function normaliseIp(address: string | undefined): string {

@@ -57,9 +57,7 @@ export class ProxyRuntime {
 
   route(req: IncomingMessage, head: RequestHead): Pool | undefined {
     if (this.routeless !== undefined) return this.routeless;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    return this.router.route(head.host, q < 0 ? url : url.slice(0, q), req);
+    return this.router.route(head.host, head.path, req);
   }
 
   isTrusted(ip: string): boolean {

@@ -28,9 +28,9 @@ export class UpgradeProxy {
 
   handle(req: IncomingMessage, client: net.Socket, head: Buffer): void {
     const runtime: ProxyRuntime = this.pipeline.runtime;
-    const rawHead = scanRequestHead(req.rawHeaders);
-    const requestId = rawHead.requestId ?? newRequestId();
-    const pool = runtime.route(req, rawHead);
+    const rawHead = scanRequestHead(req.url ?? '/', req.rawHeaders);
+    const requestId = rawHead?.requestId ?? newRequestId();
+    const pool = rawHead === undefined ? undefined : runtime.route(req, rawHead);
     const fail = (error: FulcrumError) => {
       this.log.warn({ reqId: requestId, code: error.code, url: req.url }, `upgrade failed: ${error.message}`);
       if (client.writable) {
@@ -41,14 +41,13 @@ export class UpgradeProxy {
         );
       } else client.destroy();
     };
+    if (rawHead === undefined) return fail(new FulcrumError('FUL_ERR_BAD_REQUEST', { message: 'unsupported request target' }));
     if (pool === undefined) return fail(new FulcrumError('FUL_ERR_NO_ROUTE'));
     const clientIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     // The same affinity as plain requests: a WebSocket goes where the client's hash key or sticky cookie points.
     const keys = runtime.keysOf(pool);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
     const picked = pool.select({
-      hashKey: keys.hashKey?.(req, clientIp, q < 0 ? url : url.slice(0, q)),
+      hashKey: keys.hashKey?.(req, clientIp, rawHead.path),
       stickyValue: keys.stickyCookie === undefined ? undefined : cookieValue(req.headers.cookie, keys.stickyCookie),
     });
     if (picked === 'none') return fail(new FulcrumError('FUL_ERR_NO_BACKEND'));
@@ -61,7 +60,7 @@ export class UpgradeProxy {
     });
     // Upgrade and Connection are hop-by-hop, but here they are the point: the backend must see them.
     headers.push('connection', 'upgrade', 'upgrade', rawHead.upgrade ?? '');
-    let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    let lines = `${req.method} ${rawHead.target} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
 
     backend.inFlight++;
