@@ -17,7 +17,8 @@ const ROUTES: ReadonlyArray<readonly [RegExp, Route]> = [
   [/^\/api\/pools$/, (c) => Object.keys(c.config.pools).map((name) => poolView(name, c.config, c.backendsOf(name), c.stats(), c.health()))],
   [
     /^\/api\/pools\/([^/]+)$/,
-    (c, [name]) => (c.config.pools[name!] ? poolView(name!, c.config, c.backendsOf(name!), c.stats(), c.health()) : undefined),
+    // Own properties only: `constructor` or `__proto__` are not pools.
+    (c, [name]) => (Object.hasOwn(c.config.pools, name!) ? poolView(name!, c.config, c.backendsOf(name!), c.stats(), c.health()) : undefined),
   ],
   [/^\/api\/config$/, (c) => redactedConfig(c.config)],
   [/^\/api\/events$/, (c) => c.events()],
@@ -32,6 +33,15 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 
 function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
   sendJson(res, status, { error: { code, message } });
+}
+
+/** The path parameters, percent-decoded; undefined when one is malformed (decodeURIComponent throws). */
+function decodeParams(raw: readonly string[]): string[] | undefined {
+  try {
+    return raw.map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
 }
 
 export class AdminServer {
@@ -60,7 +70,16 @@ export class AdminServer {
       for (const [pattern, route] of ROUTES) {
         const m = pattern.exec(path);
         if (!m) continue;
-        const body = route(control, m.slice(1).map(decodeURIComponent));
+        const params = decodeParams(m.slice(1));
+        if (params === undefined) return sendError(res, 400, 'FUL_ERR_ADMIN_BAD_REQUEST', `malformed percent-encoding in ${path}`);
+        let body: unknown;
+        try {
+          body = route(control, params);
+        } catch (err) {
+          // A throw here would be uncaught and end the process (and with it the proxy): answer 500 instead.
+          log.error({ err, path }, 'admin request failed');
+          return sendError(res, 500, 'FUL_ERR_INTERNAL', 'internal error');
+        }
         if (body === undefined) return sendError(res, 404, 'FUL_ERR_ADMIN_NOT_FOUND', `no such resource: ${path}`);
         return sendJson(res, 200, body);
       }
