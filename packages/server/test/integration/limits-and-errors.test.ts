@@ -5,8 +5,9 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { closedPort, startBackend, type TestBackend } from '../support/backend.ts';
-import { rawExchange, request, sample, scrape, statusOf } from '../support/client.ts';
+import { pools, rawExchange, request, sample, scrape, statusOf } from '../support/client.ts';
 import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 /** Responses a backend handler kept unanswered, ended after each test so that nothing outlives it. */
@@ -15,6 +16,19 @@ const hold = (_req: http.IncomingMessage, res: http.ServerResponse): void => voi
 afterEach(() => {
   for (const res of held.splice(0)) res.destroy();
 });
+
+/** A GET whose response may be cut: what arrived, and whether the response was complete. */
+function getPossiblyCut(url: string): Promise<{ status: number; received: string; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      let received = '';
+      res.on('data', (c: Buffer) => (received += c.toString()));
+      res.on('error', () => {}); // 'aborted' when cut: expected
+      res.on('close', () => resolve({ status: res.statusCode!, received, complete: res.complete }));
+    });
+    req.on('error', reject);
+  });
+}
 
 describe('client limits', () => {
   let backend: TestBackend;
@@ -99,6 +113,30 @@ describe('client limits', () => {
     assert.equal(res.text, 'origin');
   });
 
+  test('a request with both Content-Length and Transfer-Encoding gets 400 and does not reach the backend', async () => {
+    // RFC 9112 §6.1: the combination is how requests are smuggled past proxies.
+    const before = backend.count();
+    const raw = await rawExchange(
+      fulcrum.proxyPort,
+      'POST / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a.example\r\n\r\n',
+    );
+    assert.equal(statusOf(raw), 400, raw);
+    assert.equal(backend.count(), before);
+  });
+
+  test('a client that goes away in the middle of its body leaves nothing in flight and nothing at the backend', async (t) => {
+    const inFlight = async () => (await pools(fulcrum.adminUrl))[0]!.backends[0]!.inFlight;
+    const before = backend.count();
+    const socket = net.connect(fulcrum.proxyPort, '127.0.0.1');
+    t.after(() => socket.destroy());
+    socket.write('POST /upload HTTP/1.1\r\nHost: a.example\r\nContent-Length: 1000\r\n\r\n0123456789');
+    await eventually(async () => (await inFlight()) === 1, 2000, 'the request in flight');
+    socket.destroy();
+    await eventually(async () => (await inFlight()) === 0, 2000, 'nothing in flight');
+    assert.equal(backend.count(), before);
+    assert.equal((await request(fulcrum.url)).status, 200);
+  });
+
   test('a request without Host gets 400', async () => {
     const raw = await rawExchange(fulcrum.proxyPort, 'GET / HTTP/1.1\r\n\r\n');
     assert.equal(statusOf(raw), 400, raw);
@@ -120,20 +158,31 @@ describe('backend failures', () => {
   let refusedPort: number;
   let refusing: InProcessFulcrum;
   let slow: TestBackend;
+  let garbage: net.Server;
   let timeouts: InProcessFulcrum;
 
   before(async () => {
     refusedPort = await closedPort();
     refusing = await startFulcrum({ pools: { web: { backends: [{ url: `http://127.0.0.1:${refusedPort}` }] } } });
     slow = await startBackend('slow');
+    garbage = net.createServer((socket) => {
+      socket.once('data', () => socket.end('THIS IS NOT HTTP\r\n\r\n'));
+      socket.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
+    const garbageUrl = `http://127.0.0.1:${(garbage.address() as net.AddressInfo).port}`;
     timeouts = await startFulcrum({
       pools: {
         response: { backends: [{ url: slow.url }], timeouts: { response: '200ms' } },
         whole: { backends: [{ url: slow.url }], timeouts: { request: '300ms' } },
+        idle: { backends: [{ url: slow.url }], timeouts: { idle: '200ms' } },
+        garbage: { backends: [{ url: garbageUrl }] },
       },
       routes: [
         { match: { path_prefix: '/response' }, pool: 'response' },
         { match: { path_prefix: '/whole' }, pool: 'whole' },
+        { match: { path_prefix: '/idle' }, pool: 'idle' },
+        { match: { path_prefix: '/garbage' }, pool: 'garbage' },
       ],
     });
   });
@@ -142,6 +191,7 @@ describe('backend failures', () => {
     await refusing?.stop();
     await timeouts?.stop();
     await slow?.close();
+    await new Promise((resolve) => garbage?.close(resolve));
   });
 
   test('a connection refused by the only backend gets 502 FUL_ERR_CONNECT_FAILED with the request id in body and header', async () => {
@@ -189,18 +239,39 @@ describe('backend failures', () => {
       res.write('partial');
       hold(req, res);
     });
-    const outcome = await new Promise<{ status: number; received: string; complete: boolean }>((resolve, reject) => {
-      const req = http.get(`${timeouts.url}/whole`, { agent: false }, (res) => {
-        let received = '';
-        res.on('data', (c: Buffer) => (received += c.toString()));
-        res.on('error', () => {}); // 'aborted': expected
-        res.on('close', () => resolve({ status: res.statusCode!, received, complete: res.complete }));
-      });
-      req.on('error', reject);
-    });
+    const outcome = await getPossiblyCut(`${timeouts.url}/whole`);
     assert.equal(outcome.status, 200);
     assert.equal(outcome.received, 'partial');
     assert.equal(outcome.complete, false);
+  });
+
+  test('a backend that stalls mid-body longer than timeouts.idle has the response cut', async () => {
+    slow.handle((req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('partial');
+      hold(req, res);
+    });
+    const outcome = await getPossiblyCut(`${timeouts.url}/idle`);
+    assert.equal(outcome.status, 200);
+    assert.equal(outcome.received, 'partial');
+    assert.equal(outcome.complete, false);
+  });
+
+  test('a backend that dies mid-body has the response cut, not ended as if complete', async () => {
+    slow.handle((_req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('partial', () => res.socket?.destroy());
+    });
+    const outcome = await getPossiblyCut(`${timeouts.url}/response`);
+    assert.equal(outcome.status, 200);
+    assert.equal(outcome.received, 'partial');
+    assert.equal(outcome.complete, false);
+  });
+
+  test('a backend that answers something other than HTTP gets 502 FUL_ERR_BAD_RESPONSE', async () => {
+    const res = await request(`${timeouts.url}/garbage`);
+    assert.equal(res.status, 502);
+    assert.match(res.text, /code: FUL_ERR_BAD_RESPONSE/);
   });
 });
 
