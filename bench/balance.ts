@@ -8,16 +8,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FULCRUM_BIN, fulcrumMissing, startFulcrum, type FulcrumPool } from './lib/fulcrum.ts';
-import { haproxyConf, startHaproxy, type HaproxyBalance } from './lib/haproxy.ts';
+import { haproxyConf, startHaproxy } from './lib/haproxy.ts';
 import { get } from './lib/http-check.ts';
-import { nginxProxyConf, startNginx, type NginxMethod } from './lib/nginx.ts';
-import { freePort, freePorts } from './lib/ports.ts';
+import { nginxProxyConf, startNginx } from './lib/nginx.ts';
+import { freePorts } from './lib/ports.ts';
 import { findExecutable, ProcessGroup } from './lib/processes.ts';
 import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts';
 import { percentile, ratio } from './lib/stats.ts';
 import { steadyLoad, type SteadyLoadResult } from './lib/steady-load.ts';
 import { fmtMs, fmtPercent, fmtRatio, markdownTable } from './lib/table.ts';
-import { prepare, skipped, type Target } from './lib/targets.ts';
+import { ensureAnswering, prepare, skipped, targetNotes, type Target } from './lib/targets.ts';
 
 const settings = {
   ratePerSec: envNumber('BALANCE_RATE', 600),
@@ -80,19 +80,7 @@ async function startBackends(): Promise<number[]> {
 
 async function startTargets(backendPorts: readonly number[], dir: string): Promise<Target[]> {
   const backendUrls = backendPorts.map((p) => `http://127.0.0.1:${p}`);
-  const checked = (name: string, start: () => Promise<string>, note = '') =>
-    prepare(
-      name,
-      async () => {
-        const url = await start();
-        const reply = await get(`${url}${pathOf(0)}`);
-        if (reply.status !== 200 || reply.headers['x-backend'] === undefined) {
-          throw new Error(`GET ${url}${pathOf(0)}: status ${reply.status}, x-backend ${reply.headers['x-backend']}`);
-        }
-        return url;
-      },
-      note,
-    );
+  const checked = (name: string, start: () => Promise<string>, note = '') => prepare(name, start, answersWithBackend, note);
 
   const fulcrumPools: { name: string; pool: FulcrumPool; note?: string }[] = [
     { name: 'round-robin', pool: pool('round-robin') },
@@ -118,43 +106,52 @@ async function startTargets(backendPorts: readonly number[], dir: string): Promi
     );
   }
 
-  const nginx = findExecutable('nginx');
-  const nginxMethods: [string, NginxMethod][] = [['round robin', 'round-robin'], ['least_conn', 'least_conn']];
-  if (nginx === undefined) {
-    for (const [label] of nginxMethods) targets.push(skipped(`nginx ${label}`, 'skipped: nginx is not installed'));
-  } else {
-    const servers = await Promise.all(nginxMethods.map(async ([, method]) => ({ port: await freePort(), method, backendPorts })));
-    const home = path.join(dir, 'nginx-balance');
-    const started = await prepare('nginx', async () => {
-      await startNginx(group, nginx, 'nginx', home, nginxProxyConf(home, servers), servers[0]!.port);
-      return '';
-    });
-    for (const [i, [label]] of nginxMethods.entries()) {
-      const name = `nginx ${label}`;
-      targets.push(
-        started.url === undefined ? skipped(name, started.note) : await checked(name, async () => `http://127.0.0.1:${servers[i]!.port}`),
-      );
-    }
-  }
+  const nginxPorts = await freePorts(2);
+  const nginxHome = path.join(dir, 'nginx-balance');
+  const nginxServers = (['round-robin', 'least_conn'] as const).map((method, i) => ({ port: nginxPorts[i]!, method, backendPorts }));
+  targets.push(
+    ...(await sharedProcess('nginx', ['nginx round robin', 'nginx least_conn'], nginxPorts, (binary) =>
+      startNginx(group, binary, 'nginx', nginxHome, nginxProxyConf(nginxHome, nginxServers), nginxPorts[0]!),
+    )),
+  );
 
-  const haproxy = findExecutable('haproxy');
-  const balances: HaproxyBalance[] = ['roundrobin', 'leastconn'];
-  if (haproxy === undefined) {
-    for (const b of balances) targets.push(skipped(`HAProxy ${b}`, 'skipped: haproxy is not installed'));
-  } else {
-    const frontends = await Promise.all(balances.map(async (balance) => ({ port: await freePort(), balance, backendPorts })));
-    const started = await prepare('HAProxy', async () => {
-      await startHaproxy(group, haproxy, 'haproxy', path.join(dir, 'haproxy-balance'), haproxyConf(frontends), frontends[0]!.port);
-      return '';
-    });
-    for (const [i, balance] of balances.entries()) {
-      const name = `HAProxy ${balance}`;
-      targets.push(
-        started.url === undefined ? skipped(name, started.note) : await checked(name, async () => `http://127.0.0.1:${frontends[i]!.port}`),
-      );
-    }
+  const haproxyPorts = await freePorts(2);
+  const frontends = (['roundrobin', 'leastconn'] as const).map((balance, i) => ({ port: haproxyPorts[i]!, balance, backendPorts }));
+  targets.push(
+    ...(await sharedProcess('haproxy', ['HAProxy roundrobin', 'HAProxy leastconn'], haproxyPorts, (binary) =>
+      startHaproxy(group, binary, 'haproxy', path.join(dir, 'haproxy-balance'), haproxyConf(frontends), haproxyPorts[0]!),
+    )),
+  );
+  return targets;
+}
+
+/**
+ * Targets served by one process on several ports (one nginx, one HAProxy): `names[i]` listens on `ports[i]`.
+ * Each is checked on its own; if the process cannot start, every one of them is skipped with the reason.
+ */
+async function sharedProcess(
+  program: string,
+  names: readonly string[],
+  ports: readonly number[],
+  start: (binary: string) => Promise<unknown>,
+): Promise<Target[]> {
+  const binary = findExecutable(program);
+  if (binary === undefined) return names.map((name) => skipped(name, `skipped: ${program} is not installed`));
+  const started = await prepare(program, async () => (await start(binary), ''), async () => {});
+  const targets: Target[] = [];
+  for (const [i, name] of names.entries()) {
+    const url = `http://127.0.0.1:${ports[i]}`;
+    targets.push(started.url === undefined ? skipped(name, started.note) : await prepare(name, async () => url, answersWithBackend));
   }
   return targets;
+}
+
+/** Rejects unless `url` answers 200 and names the backend that served it. */
+async function answersWithBackend(url: string): Promise<void> {
+  const reply = await get(`${url}${pathOf(0)}`);
+  if (reply.status !== 200 || reply.headers['x-backend'] === undefined) {
+    throw new Error(`GET ${url}${pathOf(0)}: status ${reply.status}, x-backend ${reply.headers['x-backend']}`);
+  }
 }
 
 /** Interleaved rounds: round 1 runs every target, then round 2, so that noise spreads evenly. */
@@ -162,6 +159,7 @@ async function measure(live: readonly Target[]): Promise<Map<Target, SteadyLoadR
   const results = new Map<Target, SteadyLoadResult[]>(live.map((t) => [t, []]));
   for (let round = 1; round <= settings.rounds; round++) {
     for (const t of live) {
+      if (!(await ensureAnswering(t, `before round ${round}`))) continue;
       const r = await steadyLoad({
         origin: t.url!,
         ratePerSec: settings.ratePerSec,
@@ -210,7 +208,7 @@ function summarize(target: Target, rounds: readonly SteadyLoadResult[]): Row {
 
 function notes(r: Row): string {
   const errors = Object.entries(r.errorKinds).map(([kind, n]) => `${kind} ×${n}`);
-  return [r.target.note, errors.length > 0 ? `errors: ${errors.join(', ')}` : ''].filter(Boolean).join('; ');
+  return targetNotes(r.target, errors.length > 0 ? [`errors: ${errors.join(', ')}`] : []);
 }
 
 async function report(rows: readonly Row[]): Promise<void> {
@@ -251,6 +249,7 @@ async function report(rows: readonly Row[]): Promise<void> {
     rows: rows.map((r) => ({
       target: r.target.name,
       note: r.target.note,
+      events: r.target.events,
       requests: r.requests,
       errorRate: r.errorRate,
       p50Ms: r.p50Ms,

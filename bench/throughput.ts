@@ -16,7 +16,7 @@ import { findExecutable, ProcessGroup } from './lib/processes.ts';
 import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts';
 import { median, ratio } from './lib/stats.ts';
 import { fmtInt, fmtMs, fmtRatio, markdownTable } from './lib/table.ts';
-import { prepare, skipped, type Target } from './lib/targets.ts';
+import { ensureAnswering, prepare, skipped, targetNotes, type Target } from './lib/targets.ts';
 import { runWrk, type WrkResult } from './lib/wrk.ts';
 
 const settings = {
@@ -78,11 +78,7 @@ async function startTargets(
 ): Promise<Target[]> {
   const backendUrls = backendPorts.map((p) => `http://127.0.0.1:${p}`);
   const checked = (name: string, start: () => Promise<string>) =>
-    prepare(name, async () => {
-      const url = await start();
-      await expectBody(`${url}/`, BODY);
-      return url;
-    });
+    prepare(name, start, (url) => expectBody(`${url}/`, BODY));
   const missing = await fulcrumMissing();
   const fulcrum = (workers: 1 | 'auto') => {
     const name = `Fulcrum workers=${workers}`;
@@ -132,18 +128,26 @@ async function measure(wrk: string, live: readonly Target[]): Promise<Map<Target
   const run = (url: string, durationSec: number) =>
     runWrk(group, { wrk, url: `${url}/`, threads: settings.threads, connections: settings.connections, durationSec });
   for (const t of live) {
+    if (!(await ensureAnswering(t, 'before the warm-up'))) continue;
     process.stderr.write(`warm-up ${t.name} (${settings.warmupSec}s)\n`);
-    await run(t.url!, settings.warmupSec);
+    await run(t.url!, settings.warmupSec).catch(() => {});
   }
   const results = new Map<Target, WrkResult[]>(live.map((t) => [t, []]));
   for (let round = 1; round <= settings.rounds; round++) {
     for (const t of live) {
-      const r = await run(t.url!, settings.durationSec);
-      results.get(t)!.push(r);
-      const errors = r.errors ? `, ${r.errors} errors` : '';
-      process.stderr.write(
-        `round ${round}/${settings.rounds} ${t.name}: ${fmtInt(r.requestsPerSec)} req/s, p50 ${fmtMs(r.p50Ms)}, p99 ${fmtMs(r.p99Ms)}${errors}\n`,
-      );
+      if (!(await ensureAnswering(t, `before round ${round}`))) continue;
+      try {
+        const r = await run(t.url!, settings.durationSec);
+        results.get(t)!.push(r);
+        const errors = r.errors ? `, ${r.errors} errors` : '';
+        process.stderr.write(
+          `round ${round}/${settings.rounds} ${t.name}: ${fmtInt(r.requestsPerSec)} req/s, p50 ${fmtMs(r.p50Ms)}, p99 ${fmtMs(r.p99Ms)}${errors}\n`,
+        );
+      } catch (err) {
+        const reason = (err as Error).message.split('\n').slice(0, 2).join(' ');
+        t.events.push(`round ${round} failed: ${reason}`);
+        process.stderr.write(`round ${round}/${settings.rounds} ${t.name}: failed: ${reason}\n`);
+      }
     }
   }
   return results;
@@ -169,7 +173,7 @@ async function startBackends(nginx: string | undefined, dir: string): Promise<nu
 async function report(rows: readonly Row[], backendKind: string): Promise<void> {
   const nginxRps = rows.find((r) => r.target.name === 'nginx')?.requestsPerSec;
   const directRps = rows.find((r) => r.target.name.startsWith('direct'))?.requestsPerSec;
-  const notes = (r: Row) => [r.target.note, r.errors > 0 ? `${r.errors} errors over all rounds` : ''].filter(Boolean).join('; ');
+  const notes = (r: Row) => targetNotes(r.target, r.errors > 0 ? [`${r.errors} errors over all rounds`] : []);
   const table = markdownTable<Row>(
     [
       { title: 'Target', cell: (r) => r.target.name },
@@ -203,6 +207,7 @@ async function report(rows: readonly Row[], backendKind: string): Promise<void> 
     rows: rows.map((r) => ({
       target: r.target.name,
       note: r.target.note,
+      events: r.target.events,
       requestsPerSec: r.requestsPerSec,
       p50Ms: r.p50Ms,
       p99Ms: r.p99Ms,

@@ -5,7 +5,7 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProcessGroup } from './processes.ts';
-import { freePort } from './ports.ts';
+import { freePorts } from './ports.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const FULCRUM_BIN = path.join(REPO_ROOT, 'packages', 'server', 'bin', 'fulcrum.ts');
@@ -32,11 +32,22 @@ export async function fulcrumMissing(): Promise<string | undefined> {
 }
 
 /**
- * Writes a config and starts Fulcrum on a free port; resolves to its URL. The config is JSON, which is YAML
- * too, so that no YAML library is needed here.
+ * Writes a config and starts Fulcrum on free ports; resolves to its URL. The config is JSON, which is YAML
+ * too, so that no YAML library is needed here. A port taken by someone else between picking and binding
+ * (other programs share the machine) is retried with new ports, up to three times.
  */
 export async function startFulcrum(group: ProcessGroup, name: string, dir: string, opts: FulcrumOptions): Promise<string> {
-  const [port, adminPort] = [await freePort(), await freePort()];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(group, name, dir, opts);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnce(group: ProcessGroup, name: string, dir: string, opts: FulcrumOptions): Promise<string> {
+  const [port, adminPort] = await freePorts(2);
   const config = {
     listen: `127.0.0.1:${port}`,
     admin: { listen: `127.0.0.1:${adminPort}` },
@@ -55,7 +66,7 @@ export async function startFulcrum(group: ProcessGroup, name: string, dir: strin
       args: [path.join(REPO_ROOT, 'scripts', 'node.sh'), FULCRUM_BIN, 'start', '--config', file],
       cwd: REPO_ROOT,
     },
-    port,
+    port!,
     20_000,
   );
   return `http://127.0.0.1:${port}`;
