@@ -189,14 +189,16 @@ export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: 
  * pipeline adds its own fields.
  */
 export function downstreamHeaders(raw: readonly string[]): string[] {
-  let named: Set<string> | undefined;
+  let connection: string | undefined;
   let via: string | undefined;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
-    if (lower === 'connection') named = connectionTokens(raw[i + 1]);
+    // Several Connection fields are one list (RFC 9110 §5.3): the fields named in each are dropped.
+    if (lower === 'connection') connection = connection === undefined ? raw[i + 1] : `${connection}, ${raw[i + 1]}`;
     else if (lower === 'via') via = via === undefined ? raw[i + 1] : `${via}, ${raw[i + 1]}`;
   }
+  const named = connectionTokens(connection);
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
     if (HOP_BY_HOP.has(lower) || lower === 'via' || named?.has(lower)) continue;

@@ -91,6 +91,23 @@ describe('hop-by-hop headers', () => {
     assert.doesNotMatch(String(res.headers.connection ?? ''), /x-backend-internal/i);
     assert.equal(res.headers['x-end-to-end'], 'kept');
   });
+
+  test('fields named in any of several Connection fields are dropped, on the request and on the response', async (t) => {
+    backend.handle((_req, res) => {
+      res.writeHead(200, ['Connection', 'X-Resp-A', 'Connection', 'X-Resp-B', 'X-Resp-A', '1', 'X-Resp-B', '2', 'Content-Length', '2']);
+      res.end('ok');
+    });
+    t.after(() => backend.handle((_req, res) => res.end('origin')));
+    const res = await request(fulcrum.url, {
+      // A list of fields is sent as it is, without the Host node:http adds to an object.
+      headers: ['Host', 'a.example', 'Connection', 'X-Req-A', 'Connection', 'keep-alive, X-Req-B', 'X-Req-A', '1', 'X-Req-B', '2'],
+    });
+    assert.equal(res.text, 'ok');
+    assert.equal(res.headers['x-resp-a'], undefined);
+    assert.equal(res.headers['x-resp-b'], undefined);
+    assert.equal(lastSeen().headers['x-req-a'], undefined);
+    assert.equal(lastSeen().headers['x-req-b'], undefined);
+  });
 });
 
 describe('X-Forwarded-*', () => {
