@@ -16,11 +16,13 @@ before(async () => {
       sticky: { algorithm: 'sticky', backends: members },
       named: { algorithm: 'sticky', sticky: { cookie: 'srv', ttl: '1h' }, backends: members },
       hashed: { algorithm: 'consistent-hash', hash: { key: 'header:X-User' }, backends: members },
+      sessions: { algorithm: 'consistent-hash', hash: { key: 'cookie:session' }, backends: members },
     },
     routes: [
       { match: { path_prefix: '/sticky' }, pool: 'sticky' },
       { match: { path_prefix: '/named' }, pool: 'named' },
       { match: { path_prefix: '/hashed' }, pool: 'hashed' },
+      { match: { path_prefix: '/sessions' }, pool: 'sessions' },
     ],
   });
 });
@@ -143,4 +145,17 @@ describe('consistent-hash on header:X-User', () => {
     for (let i = 0; i < 6; i++) answers.add((await request(`${fulcrum.url}/hashed`)).text);
     assert.ok(answers.size > 1, [...answers].join(', '));
   });
+});
+
+test('consistent-hash on cookie:session sends the same session to the same backend', async () => {
+  const used = new Set<string>();
+  for (let s = 0; s < 12; s++) {
+    const answers = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      answers.add((await request(`${fulcrum.url}/sessions`, { headers: { cookie: `theme=dark; session=s${s}; lang=en` } })).text);
+    }
+    assert.equal(answers.size, 1, `session s${s} reached ${[...answers].join(', ')}`);
+    used.add([...answers][0]!);
+  }
+  assert.ok(used.size > 1, 'all sessions on one backend');
 });
