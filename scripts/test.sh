@@ -4,4 +4,4 @@ set -e
 cd "$(dirname "$0")/.."
 NODE="sh scripts/node.sh"
 $NODE node_modules/typescript/bin/tsc -p packages/server --noEmit
-$NODE --test --test-concurrency=2 --test-timeout=120000 "packages/server/test/**/*.test.ts"
+$NODE --test --test-concurrency=2 --test-timeout=30000 "packages/server/test/**/*.test.ts"

@@ -42,6 +42,13 @@ function newCounters(): Counters {
   };
 }
 
+/** The record's own entry for `key`, made when missing. Pool names are user text: "constructor" must not hit the prototype. */
+function own<T>(record: Record<string, T>, key: string, make: () => T): T {
+  return Object.hasOwn(record, key) ? record[key]! : (record[key] = make());
+}
+
+const newPoolCounters = (): PoolCounters => ({ ...newCounters(), backends: {} });
+
 function bucketOf(ms: number): number {
   let i = 0;
   while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++;
@@ -51,7 +58,7 @@ function bucketOf(ms: number): number {
 function count(c: Counters, status: number, bucket: number, ms: number, errorCode: string | undefined): void {
   c.requests++;
   if (status >= 100 && status < 600) c.responses[Math.floor(status / 100) - 1]!++;
-  if (errorCode !== undefined) c.errors[errorCode] = (c.errors[errorCode] ?? 0) + 1;
+  if (errorCode !== undefined) c.errors[errorCode] = (Object.hasOwn(c.errors, errorCode) ? c.errors[errorCode]! : 0) + 1;
   c.latency[bucket]!++;
   c.latencySumMs += ms;
 }
@@ -61,7 +68,7 @@ export class TrafficStats {
   connections = 0;
 
   private poolCounters(pool: string): PoolCounters {
-    return (this.pools[pool] ??= { ...newCounters(), backends: {} });
+    return own(this.pools, pool, newPoolCounters);
   }
 
   /** One finished request: `backendId` is the backend of the last attempt, if any was made. */
@@ -69,13 +76,13 @@ export class TrafficStats {
     const p = this.poolCounters(pool);
     const bucket = bucketOf(ms);
     count(p, status, bucket, ms, errorCode);
-    if (backendId !== undefined) count((p.backends[backendId] ??= newCounters()), status, bucket, ms, errorCode);
+    if (backendId !== undefined) count(own(p.backends, backendId, newCounters), status, bucket, ms, errorCode);
   }
 
   retry(pool: string, backendId: string): void {
     const p = this.poolCounters(pool);
     p.retries++;
-    (p.backends[backendId] ??= newCounters()).retries++;
+    own(p.backends, backendId, newCounters).retries++;
   }
 
   /** A copy of the counters, with the in-flight figure of each backend read from `inFlightOf`. */
@@ -93,7 +100,7 @@ export class TrafficStats {
 
   /** Makes sure a backend has counters (so that it shows, at zero, before its first request). */
   ensure(pool: string, backendId: string): void {
-    (this.poolCounters(pool).backends[backendId] ??= newCounters());
+    own(this.poolCounters(pool).backends, backendId, newCounters);
   }
 }
 
@@ -104,7 +111,7 @@ function addCounters(into: Counters, from: Counters): void {
   into.latencySumMs += from.latencySumMs;
   for (let i = 0; i < into.responses.length; i++) into.responses[i]! += from.responses[i] ?? 0;
   for (let i = 0; i < into.latency.length; i++) into.latency[i]! += from.latency[i] ?? 0;
-  for (const [code, n] of Object.entries(from.errors)) into.errors[code] = (into.errors[code] ?? 0) + n;
+  for (const [code, n] of Object.entries(from.errors)) into.errors[code] = (Object.hasOwn(into.errors, code) ? into.errors[code]! : 0) + n;
 }
 
 /** The sum of several workers' snapshots. */
@@ -113,9 +120,9 @@ export function sumSnapshots(snapshots: Iterable<StatsSnapshot>): StatsSnapshot 
   for (const s of snapshots) {
     total.connections += s.connections;
     for (const [name, pool] of Object.entries(s.pools)) {
-      const into = (total.pools[name] ??= { ...newCounters(), backends: {} });
+      const into = own(total.pools, name, newPoolCounters);
       addCounters(into, pool);
-      for (const [id, b] of Object.entries(pool.backends)) addCounters((into.backends[id] ??= newCounters()), b);
+      for (const [id, b] of Object.entries(pool.backends)) addCounters(own(into.backends, id, newCounters), b);
     }
   }
   return total;

@@ -134,7 +134,8 @@ export class Pipeline {
       {
         method: ctx.req.method!,
         path: head.target,
-        headers: ctx.upstreamHeaders!,
+        // HTTP/1.0 clients may send no Host; the backend speaks HTTP/1.1 and needs one (RFC 9112 §3.2).
+        headers: head.hostHeader === undefined ? [...ctx.upstreamHeaders!, 'host', backend.authority] : ctx.upstreamHeaders!,
         body: ctx.hasBody ? ctx.req : null,
         hasContentLength: head.contentLength >= 0,
         // A chunked body has no Content-Length for requestFilter to check: it is counted as it flows.

@@ -208,13 +208,6 @@ test('the method, path and query reach the backend unchanged', async () => {
 
 test(
   'an HTTP/1.0 request without Host reaches the backend with a Host it accepts',
-  {
-    skip:
-      'BUG: upstreamHeaders forwards no Host when the client sent none (HTTP/1.0 allows that), but Fulcrum speaks HTTP/1.1 ' +
-      'to the backend, which must then get one (RFC 9112 §3.2): Node backends answer 400. The header list is built before ' +
-      'a backend is picked, so the fix belongs where the backend is known (pipeline attempt or the upstream connection): ' +
-      'send the backend\'s authority, as nginx does with $proxy_host',
-  },
   async () => {
     const raw = await rawExchange(fulcrum.proxyPort, 'GET /old-client HTTP/1.0\r\n\r\n');
     assert.equal(statusOf(raw), 200, raw);
