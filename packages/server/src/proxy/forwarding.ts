@@ -118,8 +118,27 @@ function resolveTarget(head: RequestHead): boolean {
     head.hostFromTarget = true;
   }
   const q = target.indexOf('?');
-  head.path = q < 0 ? target : target.slice(0, q);
+  const path = q < 0 ? target : target.slice(0, q);
+  // Routes match the normalised path, so that /public/../admin/ cannot slip past a path_prefix: admin route.
+  head.path = path.includes('/.') || path.includes('//') ? normalisePath(path) : path;
   return true;
+}
+
+/** Dot segments removed (RFC 3986 §5.2.4) and repeated slashes merged, for matching only: the target goes as is. */
+export function normalisePath(path: string): string {
+  const out: string[] = [];
+  const segments = path.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const last = i === segments.length - 1;
+    if (seg === '..') {
+      out.pop();
+      if (last) out.push('');
+    } else if (seg === '.' || (seg === '' && !last)) {
+      if (last) out.push('');
+    } else out.push(seg);
+  }
+  return `/${out.join('/')}`;
 }
 
 function hostWithoutPort(host: string): string {
@@ -168,6 +187,7 @@ export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: 
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || REBUILT.has(lower) || named?.has(lower)) continue;
     if (head.hostFromTarget && lower === 'host') continue;
+    if (lower === 'forwarded' && !fwd.trusted) continue; // RFC 7239: only a trusted proxy's say is kept
     out.push(name, raw[i + 1]!);
   }
   if (head.hostFromTarget) out.push('host', head.hostHeader!);

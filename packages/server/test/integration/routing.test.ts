@@ -76,6 +76,12 @@ describe('path and method', () => {
     assert.equal(await poolOf('/public/admin/', { method: 'POST' }), 'web');
   });
 
+  test('dot segments and doubled slashes cannot slip a request past a path_prefix route', async () => {
+    const raw = await rawExchange(fulcrum.proxyPort, 'POST /public/../admin//users HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    assert.match(raw, /\r\n\r\nwrites$/);
+    assert.equal(backends.get('writes')!.requests.at(-1)!.url, '/public/../admin//users', 'the target is forwarded as sent');
+  });
+
   test('the query string is not part of the path that is matched', async () => {
     assert.equal(await poolOf('/search?next=/admin/', { method: 'POST' }), 'web');
   });
