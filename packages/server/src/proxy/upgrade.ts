@@ -19,20 +19,28 @@ export class UpgradeProxy {
   private readonly pipeline: Pipeline;
   private readonly log: Logger;
   private readonly reportOutcome: PipelineDeps['reportOutcome'];
+  private readonly stats: PipelineDeps['stats'];
+  private readonly clock: PipelineDeps['clock'];
 
-  constructor(pipeline: Pipeline, deps: Pick<PipelineDeps, 'log' | 'reportOutcome'>) {
+  constructor(pipeline: Pipeline, deps: Pick<PipelineDeps, 'log' | 'reportOutcome' | 'stats' | 'clock'>) {
     this.pipeline = pipeline;
     this.log = deps.log;
     this.reportOutcome = deps.reportOutcome;
+    this.stats = deps.stats;
+    this.clock = deps.clock;
   }
 
   handle(req: IncomingMessage, client: net.Socket, head: Buffer): void {
     const runtime: ProxyRuntime = this.pipeline.runtime;
+    const startedAt = this.clock.now();
+    let poolName = '-';
+    let backendId: string | undefined;
     const rawHead = scanRequestHead(req.url ?? '/', req.rawHeaders);
     const requestId = rawHead?.requestId ?? newRequestId();
     const pool = rawHead === undefined ? undefined : runtime.route(req, rawHead);
     const fail = (error: FulcrumError) => {
       this.log.warn({ reqId: requestId, code: error.code, url: req.url }, `upgrade failed: ${error.message}`);
+      this.stats.record(poolName, backendId, error.status, this.clock.now() - startedAt, error.code);
       if (client.writable) {
         const body = `${error.status} ${error.message}\ncode: ${error.code}\nrequest-id: ${requestId}\n`;
         client.end(
@@ -43,6 +51,7 @@ export class UpgradeProxy {
     };
     if (rawHead === undefined) return fail(new FulcrumError('FUL_ERR_BAD_REQUEST', { message: 'unsupported request target' }));
     if (pool === undefined) return fail(new FulcrumError('FUL_ERR_NO_ROUTE'));
+    poolName = pool.name;
     const clientIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     // The same affinity as plain requests: a WebSocket goes where the client's hash key or sticky cookie points.
     const keys = runtime.keysOf(pool);
@@ -63,18 +72,24 @@ export class UpgradeProxy {
     let lines = `${req.method} ${rawHead.target} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
 
+    backendId = backend.id;
     backend.inFlight++;
     const upstream = net.connect({ host: backend.url.hostname, port: Number(backend.url.port || 80) });
     const { connect, idle } = pool.config.timeouts;
     upstream.setTimeout(connect);
     let connected = false;
     let released = false;
+    /** The backend's answer, read from its status line: 101, or a refusal passed on as it is. */
+    let status = 0;
+    upstream.once('data', (first: Buffer) => (status = Number(first.toString('latin1', 9, 12)) || 0));
     const release = (outcome: 'success' | 'failure') => {
       if (released) return;
       released = true;
       backend.inFlight--;
       this.tunnels.delete(client);
       this.reportOutcome(pool.name, backend, outcome);
+      // A tunnel counts as one request, with the backend's status, lasting as long as it was open.
+      if (outcome === 'success') this.stats.record(pool.name, backend.id, status, this.clock.now() - startedAt, undefined);
     };
     this.tunnels.add(client);
     upstream.once('connect', () => {

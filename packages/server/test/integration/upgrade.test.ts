@@ -107,6 +107,8 @@ describe('WebSocket tunnel', () => {
     assert.equal(await inFlight(), 1);
     await closeAndWait(ws);
     await eventually(async () => (await inFlight()) === 0, 2000, 'inFlight back to 0');
+    const metrics = await (await fetch(`${fulcrum.adminUrl}/metrics`)).text();
+    assert.match(metrics, /fulcrum_http_requests_total\{pool="[^"]+",backend="[^"]+",code_class="1xx"\} [1-9]/, 'tunnels count as requests answered 101');
   });
 
   test('a backend that refuses the upgrade has its answer passed to the client as it is', async () => {
