@@ -209,21 +209,23 @@ export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: 
  * pipeline adds its own fields.
  */
 export function downstreamHeaders(raw: readonly string[]): string[] {
-  let connection: string | undefined;
+  let named: Set<string> | undefined;
   let via: string | undefined;
-  const out: string[] = [];
+  let out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
-    // Several Connection fields are one list (RFC 9110 §5.3): the fields named in each are dropped.
-    if (lower === 'connection') connection = connection === undefined ? raw[i + 1] : `${connection}, ${raw[i + 1]}`;
-    else if (lower === 'via') via = via === undefined ? raw[i + 1] : `${via}, ${raw[i + 1]}`;
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') {
+        const tokens = connectionTokens(raw[i + 1]);
+        if (tokens) for (const t of tokens) (named ??= new Set()).add(t);
+      }
+      continue;
+    }
+    if (lower === 'via') via = via === undefined ? raw[i + 1] : `${via}, ${raw[i + 1]}`;
+    else out.push(raw[i]!, raw[i + 1]!);
   }
-  const named = connectionTokens(connection);
-  for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower === 'via' || named?.has(lower)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
-  }
+  // Rare: fields named in Connection are dropped in a second pass, as they may come before it.
+  if (named !== undefined) out = out.filter((_, i, all) => !named.has(all[i - (i % 2)]!.toLowerCase()));
   out.push('via', via === undefined ? VIA : `${via}, ${VIA}`);
   return out;
 }

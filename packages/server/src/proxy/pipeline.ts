@@ -153,7 +153,7 @@ export class Pipeline {
     backend.inFlight--;
     if (ex.queued) pool.pending--;
     pool.balancer.onRequestEnd?.(backend, outcome, this.deps.clock.now() - ex.startedAt);
-    this.deps.reportOutcome(pool.name, backend, outcome);
+    if (pool.config.health.passive !== undefined) this.deps.reportOutcome(pool.name, backend, outcome);
   }
 
   /** 6/10. A try failed before or during the response. Retries when it is still safe; else fails the request. */
@@ -302,8 +302,10 @@ export class Exchange implements ExchangeHandler {
     ctx.res.writeHead(status, this.pipeline.upstreamResponseFilter(ctx, status, headers));
   }
 
-  onResponseData(chunk: Buffer): void {
+  onResponseData(chunk: Buffer, last: boolean): void {
     const { res } = this.ctx;
+    // The last slice goes out with end(): one pass through Node's outgoing path instead of write() then end().
+    if (last) return void res.end(chunk);
     if (!res.write(chunk) && !this.paused) {
       this.paused = true;
       this.ctx.controller!.pause();
@@ -316,7 +318,7 @@ export class Exchange implements ExchangeHandler {
 
   onResponseEnd(): void {
     this.ctx.controller = null;
-    this.ctx.res.end();
+    if (!this.ctx.res.writableEnded) this.ctx.res.end();
     // RFC 9110 §15.6: a 5xx says the backend could not serve; passive health counts it as a failure.
     this.pipeline.endExchange(this, this.status >= 500 ? 'failure' : 'success');
   }

@@ -16,6 +16,9 @@ export interface ClientOptions {
   readonly idleTimeout: number;
 }
 
+/** How often deadlines are checked: a timeout fires up to this much after it is due. */
+export const SWEEP_MS = 20;
+
 interface Waiting {
   readonly request: UpstreamRequest;
   readonly handler: ExchangeHandler;
@@ -28,6 +31,7 @@ export class Http1Client implements ConnectionOwner {
   private readonly open = new Set<Http1Connection>();
   private readonly queue: Waiting[] = [];
   private closing = false;
+  private sweeper: NodeJS.Timeout | undefined = undefined;
 
   constructor(options: ClientOptions) {
     this.endpoint = {
@@ -47,6 +51,7 @@ export class Http1Client implements ConnectionOwner {
     if (this.open.size < this.maxConnections) {
       const fresh = new Http1Connection(this.endpoint, this);
       this.open.add(fresh);
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
       return fresh.assign(request, handler);
     }
     const waiting: Waiting = { request, handler };
@@ -72,11 +77,20 @@ export class Http1Client implements ConnectionOwner {
 
   forget(conn: Http1Connection): void {
     if (!this.open.delete(conn)) return;
+    if (this.open.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
     // A slot freed up: a queued request may now open its own connection.
     const next = this.queue.shift();
     if (next !== undefined) this.dispatch(next.request, next.handler);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const conn of this.open) conn.checkDeadline(now);
   }
 
   /** Removes a request still waiting in the queue; false when it already got a connection. */

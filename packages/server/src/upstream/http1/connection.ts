@@ -38,6 +38,8 @@ export class Http1Connection implements ExchangeControl {
   private requestBodyDone = true;
   private bodyBytes = 0;
   private wait: Wait = 'connect';
+  /** When the current wait (connect, head, body inactivity, idle) runs out, on performance.now()'s clock. */
+  private deadline = 0;
   private closeWhenDone = false;
   private socketError: Error | undefined = undefined;
 
@@ -46,13 +48,12 @@ export class Http1Connection implements ExchangeControl {
     this.owner = owner;
     this.parser = new ResponseParser({
       onHead: (head) => this.onHead(head),
-      onBody: (chunk) => this.handler?.onResponseData(chunk),
+      onBody: (chunk, last) => this.handler?.onResponseData(chunk, last),
     });
     this.socket = net.connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
-    this.socket.setTimeout(endpoint.connectTimeout);
+    this.deadline = performance.now() + endpoint.connectTimeout;
     this.socket.on('connect', () => this.onConnect());
     this.socket.on('data', (data: Buffer) => this.onData(data));
-    this.socket.on('timeout', () => this.onTimeout());
     this.socket.on('error', (err) => this.onSocketError(err));
     this.socket.on('close', () => this.onClose());
     this.socket.on('end', () => this.socket.end());
@@ -97,7 +98,7 @@ export class Http1Connection implements ExchangeControl {
     const h = req.headers;
     for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
     this.wait = 'head';
-    this.socket.setTimeout(req.headersTimeout);
+    this.deadline = performance.now() + req.headersTimeout;
     const body = req.body;
     if (body === null) {
       this.requestBodyDone = true;
@@ -151,6 +152,7 @@ export class Http1Connection implements ExchangeControl {
       this.socket.destroy();
       return;
     }
+    if (this.wait === 'body') this.deadline = performance.now() + this.request!.bodyTimeout;
     let complete: boolean;
     try {
       complete = this.parser.execute(data);
@@ -163,7 +165,7 @@ export class Http1Connection implements ExchangeControl {
 
   private onHead(head: ResponseHead): void {
     this.wait = 'body';
-    this.socket.setTimeout(this.request!.bodyTimeout);
+    this.deadline = performance.now() + this.request!.bodyTimeout;
     this.handler!.onResponseStart(head.status, head.headers);
   }
 
@@ -184,7 +186,15 @@ export class Http1Connection implements ExchangeControl {
 
   private idle(): void {
     this.wait = 'idle';
-    this.socket.setTimeout(this.endpoint.idleTimeout);
+    this.deadline = performance.now() + this.endpoint.idleTimeout;
+  }
+
+  /**
+   * Called by the client's sweep: fails or closes the connection when its current wait has run out. Deadlines
+   * are plain numbers checked on a coarse tick, rather than a socket timer re-armed three times per request.
+   */
+  checkDeadline(now: number): void {
+    if (now >= this.deadline) this.onTimeout();
   }
 
   private onTimeout(): void {

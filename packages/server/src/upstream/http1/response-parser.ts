@@ -21,8 +21,11 @@ export interface ResponseHead {
 export interface ResponseEvents {
   /** A final (non-1xx) response head. */
   onHead(head: ResponseHead): void;
-  /** A slice of the body (chunked framing removed). Only valid during the call: it may view the socket's buffer. */
-  onBody(chunk: Buffer): void;
+  /**
+   * A slice of the body (chunked framing removed), `last` when it is known to end the body (a Content-Length body).
+   * Only valid during the call: it may view the socket's buffer.
+   */
+  onBody(chunk: Buffer, last: boolean): void;
 }
 
 /** Where the parser is in the response (a const object: erasable syntax has no enums). */
@@ -100,11 +103,11 @@ export class ResponseParser {
           const slice = data.subarray(offset, offset + n);
           offset += n;
           if (this.remaining === 0) this.state = Phase.DONE;
-          this.events.onBody(slice);
+          this.events.onBody(slice, this.remaining === 0);
           break;
         }
         case Phase.BODY_UNTIL_CLOSE:
-          this.events.onBody(offset === 0 ? data : data.subarray(offset));
+          this.events.onBody(offset === 0 ? data : data.subarray(offset), false);
           offset = data.length;
           break;
         case Phase.CHUNK_SIZE:
@@ -122,7 +125,7 @@ export class ResponseParser {
           const slice = data.subarray(offset, offset + n);
           offset += n;
           if (this.remaining === 0) this.state = Phase.CHUNK_DATA_END;
-          this.events.onBody(slice);
+          this.events.onBody(slice, false);
           break;
         }
         case Phase.CHUNK_DATA_END: {

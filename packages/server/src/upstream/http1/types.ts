@@ -34,7 +34,7 @@ export interface ExchangeHandler {
   /** `headers`: flat [name, value, …] as received. */
   onResponseStart(status: number, headers: string[]): void;
   /** A slice of the body; valid only during the call unless copied (Node's writes keep a reference, which is fine). */
-  onResponseData(chunk: Buffer): void;
+  onResponseData(chunk: Buffer, last: boolean): void;
   onResponseEnd(): void;
   /** Called at most once, and never after onResponseEnd. */
   onError(error: FulcrumError): void;
