@@ -56,13 +56,18 @@ export class Pipeline {
     this.inFlight++;
     (res as TaggedResponse)[kContext] = ctx;
     res.once('close', onResponseClose);
-    if (this.requestFilter(ctx) === 'responded') return;
-    const pool = this.routeRequest(ctx);
-    if (pool === undefined) return this.failToProxy(ctx, new FulcrumError('FUL_ERR_NO_ROUTE'));
-    ctx.pool = pool;
-    pool.retryBudget.recordRequest();
-    this.upstreamRequestFilter(ctx, pool);
-    this.attempt(ctx, pool);
+    try {
+      if (this.requestFilter(ctx) === 'responded') return;
+      const pool = this.routeRequest(ctx);
+      if (pool === undefined) return this.failToProxy(ctx, new FulcrumError('FUL_ERR_NO_ROUTE'));
+      ctx.pool = pool;
+      pool.retryBudget.recordRequest();
+      this.upstreamRequestFilter(ctx, pool);
+      this.attempt(ctx, pool);
+    } catch (err) {
+      // A bug must cost this request a 500, never the process and every other request with it.
+      this.failToProxy(ctx, new FulcrumError('FUL_ERR_INTERNAL', { cause: err }));
+    }
   }
 
   /** 1. Reads the head once, assigns the request id, enforces the body limit. */

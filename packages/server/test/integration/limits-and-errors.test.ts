@@ -166,7 +166,13 @@ describe('backend failures', () => {
     refusing = await startFulcrum({ pools: { web: { backends: [{ url: `http://127.0.0.1:${refusedPort}` }] } } });
     slow = await startBackend('slow');
     garbage = net.createServer((socket) => {
-      socket.once('data', () => socket.end('THIS IS NOT HTTP\r\n\r\n'));
+      socket.once('data', (d: Buffer) =>
+        socket.end(
+          d.toString().startsWith('GET /garbage/control')
+            ? 'HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\nContent-Length: 2\r\n\r\nok'
+            : 'THIS IS NOT HTTP\r\n\r\n',
+        ),
+      );
       socket.on('error', () => socket.destroy());
     });
     await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
@@ -272,6 +278,13 @@ describe('backend failures', () => {
     const res = await request(`${timeouts.url}/garbage`);
     assert.equal(res.status, 502);
     assert.match(res.text, /code: FUL_ERR_BAD_RESPONSE/);
+  });
+
+  test('a backend header with a control character gets 502 FUL_ERR_BAD_RESPONSE, and Fulcrum goes on serving', async () => {
+    const res = await request(`${timeouts.url}/garbage/control`);
+    assert.equal(res.status, 502);
+    assert.match(res.text, /code: FUL_ERR_BAD_RESPONSE/);
+    assert.equal((await request(`${timeouts.url}/garbage`)).status, 502, 'the process is still up');
   });
 });
 

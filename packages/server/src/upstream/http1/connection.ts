@@ -157,8 +157,9 @@ export class Http1Connection implements ExchangeControl {
     try {
       complete = this.parser.execute(data);
     } catch (err) {
-      if (err instanceof ResponseParseError) return this.fail(new FulcrumError('FUL_ERR_BAD_RESPONSE', { cause: err }));
-      throw err;
+      // A handler that throws must cost this exchange, never the process.
+      const code = err instanceof ResponseParseError ? 'FUL_ERR_BAD_RESPONSE' : 'FUL_ERR_INTERNAL';
+      return this.fail(new FulcrumError(code, { cause: err }));
     }
     if (complete) this.onComplete();
   }

@@ -44,7 +44,8 @@ type Phase = (typeof Phase)[keyof typeof Phase];
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE = 1024;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const BAD_VALUE = /[\0\r\n]/;
+/** What Node's own writeHead rejects (field-vchar, SP and HTAB are allowed): such a value must not reach it. */
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const DIGITS = /^\d+$/;
 const STATUS_CODE = /^\d{3}$/;
 const HEX = /^[0-9a-fA-F]+$/;

@@ -98,6 +98,7 @@ describe('the upstream response parser', () => {
     ['chunk data longer than announced', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n'],
     ['bytes after the end of the response', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab'],
     ['a NUL in a header value', 'HTTP/1.1 200 OK\r\nX-A: a\0b\r\n\r\n'],
+    ['a control character in a header value (Node would throw on it downstream)', 'HTTP/1.1 200 OK\r\nX-A: a\x01b\r\n\r\n'],
   ];
   for (const [what, wire] of malformed) {
     test(`rejects ${what}`, () => {
