@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { closedPort, startBackends, type TestBackend } from '../support/backend.ts';
+import { closedPort, startBackends, startBlackhole, type TestBackend } from '../support/backend.ts';
 import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { runLoad } from '../support/load.ts';
 
@@ -61,6 +61,22 @@ describe('retries', () => {
       await res.text();
     }
     assert.deepEqual(statuses.sort(), [200, 200, 502, 502]);
+  });
+
+  test('a backend that cannot be reached within timeouts.connect is given up on and the GET retried elsewhere', async () => {
+    const [b] = await live(1);
+    const hole = await startBlackhole();
+    try {
+      const f = await fulcrumOver([`http://127.0.0.1:${hole.port}`, b!.url], {
+        timeouts: { connect: '150ms' },
+        retries: { attempts: 2, budget: '100%', min_per_second: 10 },
+      });
+      for (let i = 0; i < 4; i++) assert.equal((await fetch(`${f.url}/c${i}`)).status, 200);
+      const stats = (await (await fetch(`${f.adminUrl}/api/stats`)).json()) as { pools: { p: { retries: number } } };
+      assert.ok(stats.pools.p.retries >= 1, 'the unreachable backend was tried and given up on');
+    } finally {
+      hole.close();
+    }
   });
 
   test('retries stop after the configured attempts', async () => {

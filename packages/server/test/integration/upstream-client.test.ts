@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { FulcrumError } from '../../src/errors.ts';
 import { Http1Client } from '../../src/upstream/http1/client.ts';
 import type { UpstreamRequest } from '../../src/upstream/http1/types.ts';
-import { closedPort } from '../support/backend.ts';
+import { closedPort, startBlackhole } from '../support/backend.ts';
 
 const servers: net.Server[] = [];
 after(() => {
@@ -129,6 +129,20 @@ describe('the upstream HTTP/1.1 client', () => {
   test('a refused connection fails with FUL_ERR_CONNECT_FAILED', async () => {
     const client = clientFor(await closedPort());
     await assert.rejects(send(client), (e: FulcrumError) => e.code === 'FUL_ERR_CONNECT_FAILED' && e.retry === 'yes');
+  });
+
+  test('a connection that cannot be established in time fails with FUL_ERR_CONNECT_TIMEOUT', async () => {
+    const hole = await startBlackhole();
+    try {
+      const client = new Http1Client({ host: '127.0.0.1', port: hole.port, maxConnections: 1, connectTimeout: 150, idleTimeout: 1000 });
+      const started = Date.now();
+      await assert.rejects(send(client), (e: FulcrumError) => e.code === 'FUL_ERR_CONNECT_TIMEOUT' && e.retry === 'yes');
+      const took = Date.now() - started;
+      assert.ok(took >= 140 && took < 1000, `gave up after ${took} ms`);
+      assert.equal(client.connections, 0);
+    } finally {
+      hole.close();
+    }
   });
 
   test('a backend that does not answer in time fails with FUL_ERR_RESPONSE_TIMEOUT', async () => {

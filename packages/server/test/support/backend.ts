@@ -112,3 +112,30 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * A loopback port whose connections never complete: a listener that never accepts, its one-slot backlog filled,
+ * so further SYNs are dropped (a Python child, since Node always accepts). For connect timeouts.
+ */
+export async function startBlackhole(): Promise<{ port: number; close(): void }> {
+  const { spawn } = await import('node:child_process');
+  const script = [
+    'import socket, time',
+    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+    'port = s.getsockname()[1]',
+    'held = []',
+    'for _ in range(4):',
+    '    c = socket.socket(); c.setblocking(False)',
+    "    try: c.connect(('127.0.0.1', port))",
+    '    except BlockingIOError: pass',
+    '    held.append(c)',
+    'print(port, flush=True)',
+    'time.sleep(60)',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('error', reject);
+  });
+  return { port, close: () => void child.kill('SIGKILL') };
+}
