@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { FulcrumError } from '../../errors.ts';
-import { ResponseParser, ResponseParseError, type ResponseHead } from './response-parser.ts';
+import { ResponseParser, ResponseParseError, type ResponseHead } from '../../http1/response-parser.ts';
 import type { ExchangeControl, ExchangeHandler, UpstreamRequest } from './types.ts';
 
 export interface ConnectionOwner {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ResponseParser, ResponseParseError, type ResponseHead } from '../../../src/upstream/http1/response-parser.ts';
+import { ResponseParser, ResponseParseError, type ResponseHead } from '../../../src/http1/response-parser.ts';
 
 interface Parsed {
   heads: ResponseHead[];
