@@ -1,6 +1,7 @@
 /** The one object carried through the pipeline for a request: fixed shape, created once per request. */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FulcrumError } from '../errors.ts';
+import type { DownstreamRequest } from '../downstream/request.ts';
+import type { DownstreamResponse, ResponseListener } from '../downstream/response.ts';
+import { FulcrumError } from '../errors.ts';
 import type { Backend } from '../upstream/backend.ts';
 import type { ExchangeControl } from '../upstream/http1/types.ts';
 import type { Pool } from '../upstream/pool.ts';
@@ -10,10 +11,10 @@ import type { Pipeline } from './pipeline.ts';
 /** How a request ended, for logs and metrics. */
 export type RequestOutcome = 'proxied' | 'failed' | 'client-aborted' | 'rejected';
 
-export class RequestContext {
+export class RequestContext implements ResponseListener {
   readonly pipeline: Pipeline;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: DownstreamRequest;
+  readonly res: DownstreamResponse;
   readonly startedAt: number;
   head: RequestHead | undefined = undefined;
   requestId = '';
@@ -41,15 +42,19 @@ export class RequestContext {
   cancelled: FulcrumError | undefined = undefined;
   finished = false;
 
-  constructor(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, now: number) {
+  constructor(pipeline: Pipeline, req: DownstreamRequest, res: DownstreamResponse, now: number) {
     this.pipeline = pipeline;
     this.req = req;
     this.res = res;
     this.startedAt = now;
   }
 
-  get hasBody(): boolean {
-    const head = this.head!;
-    return head.chunked || head.contentLength > 0;
+  /** The response is over: sent whole, or cut (the client went away, or it was destroyed). */
+  responseClosed(aborted: boolean): void {
+    if (aborted && this.controller !== null) {
+      this.cancelled = new FulcrumError('FUL_ERR_CLIENT_ABORTED');
+      this.controller.abort(this.cancelled);
+    }
+    this.pipeline.logging(this, aborted);
   }
 }

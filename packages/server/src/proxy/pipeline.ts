@@ -11,8 +11,9 @@
  *  11 failToProxy            void                       the one place an error becomes a response
  *  12 logging                void                       exactly once per request: stats, outcome, access log
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { DownstreamRequest } from '../downstream/request.ts';
+import type { DownstreamResponse } from '../downstream/response.ts';
 import { FulcrumError } from '../errors.ts';
 import type { Clock } from '../time.ts';
 import type { Backend } from '../upstream/backend.ts';
@@ -36,9 +37,6 @@ export interface PipelineDeps {
   readonly reportOutcome: (pool: string, backend: Backend, outcome: 'success' | 'failure') => void;
 }
 
-const kContext = Symbol('fulcrum.context');
-type TaggedResponse = ServerResponse & { [kContext]?: RequestContext };
-
 export class Pipeline {
   runtime: ProxyRuntime;
   /** Requests between `handle` and their logging phase. */
@@ -51,11 +49,10 @@ export class Pipeline {
   }
 
   /** Entry point for every HTTP request (not upgrades: see upgrade.ts). */
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  handle(req: DownstreamRequest, res: DownstreamResponse): void {
     const ctx = new RequestContext(this, req, res, this.deps.clock.now());
     this.inFlight++;
-    (res as TaggedResponse)[kContext] = ctx;
-    res.once('close', onResponseClose);
+    res.listener = ctx;
     try {
       if (this.requestFilter(ctx) === 'responded') return;
       const pool = this.routeRequest(ctx);
@@ -72,8 +69,8 @@ export class Pipeline {
 
   /** 1. Reads the head once, assigns the request id, enforces the body limit. */
   private requestFilter(ctx: RequestContext): 'continue' | 'responded' {
-    const head = scanRequestHead(ctx.req.url ?? '/', ctx.req.rawHeaders);
-    ctx.clientIp = normaliseIp(ctx.req.socket.remoteAddress);
+    const head = scanRequestHead(ctx.req.url, ctx.req.rawHeaders);
+    ctx.clientIp = ctx.req.remoteAddress;
     if (head === undefined) {
       ctx.requestId = newRequestId();
       this.failToProxy(ctx, new FulcrumError('FUL_ERR_BAD_REQUEST', { message: 'unsupported request target' }));
@@ -107,7 +104,7 @@ export class Pipeline {
     });
     const extra = this.runtime.keysOf(pool);
     if (extra.hashKey !== undefined) ctx.hashKey = extra.hashKey(ctx.req, ctx.clientIp, ctx.head!.path);
-    if (extra.stickyCookie !== undefined) ctx.stickyValue = cookieValue(ctx.req.headers.cookie, extra.stickyCookie);
+    if (extra.stickyCookie !== undefined) ctx.stickyValue = cookieValue(ctx.req.header('cookie'), extra.stickyCookie);
   }
 
   /** 4. The balancer's pick among backends not yet tried, within the circuit breaker's limits. */
@@ -137,11 +134,11 @@ export class Pipeline {
     const head = ctx.head!;
     pool.clientOf(backend).dispatch(
       {
-        method: ctx.req.method!,
+        method: ctx.req.method,
         path: head.target,
         // HTTP/1.0 clients may send no Host; the backend speaks HTTP/1.1 and needs one (RFC 9112 §3.2).
         headers: head.hostHeader === undefined ? [...ctx.upstreamHeaders!, 'host', backend.authority] : ctx.upstreamHeaders!,
-        body: ctx.hasBody ? ctx.req : null,
+        body: ctx.req.body,
         hasContentLength: head.contentLength >= 0,
         // A chunked body has no Content-Length for requestFilter to check: it is counted as it flows.
         maxBodyBytes: this.runtime.limits.max_body_size,
@@ -182,10 +179,10 @@ export class Pipeline {
    * attempts remain and the pool's retry budget has room.
    */
   private errorWhileProxy(ctx: RequestContext, pool: Pool, error: FulcrumError): 'retry' | 'fail' {
-    if (ctx.responseStarted || ctx.cancelled !== undefined || error.retry === 'no' || ctx.hasBody) return 'fail';
+    if (ctx.responseStarted || ctx.cancelled !== undefined || error.retry === 'no' || ctx.req.body !== null) return 'fail';
     // 'if-reused': a reset before any response byte. Safe to repeat for idempotent methods; for the others only
     // when the connection was a reused keep-alive one, which the backend closed before reading the request.
-    if (error.retry === 'if-reused' && !error.reused && !IDEMPOTENT.has(ctx.req.method!)) return 'fail';
+    if (error.retry === 'if-reused' && !error.reused && !IDEMPOTENT.has(ctx.req.method)) return 'fail';
     if (ctx.attempt > pool.config.retries.attempts) return 'fail';
     return pool.retryBudget.tryAcquire() ? 'retry' : 'fail';
   }
@@ -194,7 +191,7 @@ export class Pipeline {
   upstreamResponseFilter(ctx: RequestContext, status: number, raw: readonly string[]): string[] {
     const headers = downstreamHeaders(raw);
     headers.push('x-request-id', ctx.requestId);
-    if (this.draining) headers.push('connection', 'close');
+    if (this.draining) ctx.res.closeAfter = true;
     const pool = ctx.pool!;
     if (pool.config.algorithm === 'sticky') {
       const token = stickyToken(ctx.backend!);
@@ -217,19 +214,19 @@ export class Pipeline {
     if (res.writableEnded || res.destroyed) return;
     if (res.headersSent) {
       // Too late for a status: cut the response so that the client sees it incomplete, not whole.
-      res.destroy(error);
+      res.destroy();
       return;
     }
     ctx.status = error.status;
     ctx.responseStarted = true;
     const body = `${error.status} ${error.message}\ncode: ${error.code}\nrequest-id: ${ctx.requestId}\n`;
-    res.writeHead(error.status, {
-      'content-type': 'text/plain; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'x-request-id': ctx.requestId,
-      'cache-control': 'no-store',
-      ...(error.source === 'client' || this.draining ? { connection: 'close' } : {}),
-    });
+    if (error.source === 'client' || this.draining) res.closeAfter = true;
+    res.writeHead(error.status, [
+      'content-type', 'text/plain; charset=utf-8',
+      'content-length', String(Buffer.byteLength(body)),
+      'x-request-id', ctx.requestId,
+      'cache-control', 'no-store',
+    ]);
     res.end(body);
   }
 
@@ -237,13 +234,13 @@ export class Pipeline {
   draining = false;
 
   /** 12. Exactly once per request, when its response closed: stats, access log. */
-  logging(ctx: RequestContext): void {
+  logging(ctx: RequestContext, aborted: boolean): void {
     if (ctx.finished) return;
     ctx.finished = true;
     this.inFlight--;
     if (ctx.deadline !== undefined) clearTimeout(ctx.deadline);
     const ms = this.deps.clock.now() - ctx.startedAt;
-    if (!ctx.res.writableFinished && ctx.error === undefined) {
+    if (aborted && ctx.error === undefined) {
       ctx.error = new FulcrumError('FUL_ERR_CLIENT_ABORTED');
       ctx.outcome = 'client-aborted';
     }
@@ -314,7 +311,7 @@ export class Exchange implements ExchangeHandler {
     if (!res.write(chunk) && !this.paused) {
       this.paused = true;
       this.ctx.controller!.pause();
-      res.once('drain', () => {
+      res.onDrain(() => {
         this.paused = false;
         this.ctx.controller?.resume();
       });
@@ -334,24 +331,10 @@ export class Exchange implements ExchangeHandler {
   }
 }
 
-function onResponseClose(this: TaggedResponse): void {
-  const ctx = this[kContext]!;
-  if (!this.writableFinished && ctx.controller !== null) {
-    ctx.cancelled = new FulcrumError('FUL_ERR_CLIENT_ABORTED');
-    ctx.controller.abort(ctx.cancelled);
-  }
-  ctx.pipeline.logging(ctx);
-}
-
 function onDeadline(ctx: RequestContext): void {
   ctx.deadline = undefined;
   if (ctx.finished || ctx.res.writableEnded) return;
   ctx.cancelled = new FulcrumError('FUL_ERR_REQUEST_TIMEOUT');
   if (ctx.controller !== null) ctx.controller.abort(ctx.cancelled);
   else ctx.pipeline.failToProxy(ctx, ctx.cancelled);
-}
-
-function normaliseIp(address: string | undefined): string {
-  if (address === undefined) return '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -1,7 +1,7 @@
 /** Values a pool reads from a request to choose a backend: the consistent-hash key and the sticky cookie. */
-import type { IncomingMessage } from 'node:http';
+import type { DownstreamRequest } from '../downstream/request.ts';
 
-export type HashKeyOf = (req: IncomingMessage, clientIp: string, path: string) => string | undefined;
+export type HashKeyOf = (req: DownstreamRequest, clientIp: string, path: string) => string | undefined;
 
 /** Compiles `ip | path | header:NAME | cookie:NAME` (validated by the schema) once per pool. */
 export function compileHashKey(spec: string): HashKeyOf {
@@ -12,12 +12,9 @@ export function compileHashKey(spec: string): HashKeyOf {
   const name = spec.slice(colon + 1);
   if (kind === 'header') {
     const lower = name.toLowerCase();
-    return (req) => {
-      const v = req.headers[lower];
-      return Array.isArray(v) ? v[0] : v;
-    };
+    return (req) => req.header(lower);
   }
-  return (req) => cookieValue(req.headers.cookie, name);
+  return (req) => cookieValue(req.header('cookie'), name);
 }
 
 /** One cookie's value from a Cookie header (RFC 6265 §5.4), without decoding. */

@@ -1,7 +1,7 @@
 /** Routing: the first route whose every condition holds picks the pool; otherwise the default pool. */
 import type { RouteConfig } from '../config/schema.ts';
 
-import type { IncomingMessage } from 'node:http';
+import type { DownstreamRequest } from '../downstream/request.ts';
 
 interface CompiledRoute<P> {
   readonly pool: P;
@@ -35,20 +35,15 @@ export class Router<P> {
   }
 
   /** `host`: the Host header without port, lower case; `path`: without the query. */
-  route(host: string, path: string, req: IncomingMessage): P | undefined {
+  route(host: string, path: string, req: DownstreamRequest): P | undefined {
     for (const r of this.routes) {
       if (r.hostExact !== undefined && host !== r.hostExact) continue;
       if (r.hostSuffix !== undefined && !host.endsWith(r.hostSuffix)) continue;
       if (r.pathPrefix !== undefined && !path.startsWith(r.pathPrefix)) continue;
-      if (r.methods !== undefined && !r.methods.has(req.method ?? '')) continue;
-      if (r.headers !== undefined && !r.headers.every(([k, v]) => headerValue(req, k) === v)) continue;
+      if (r.methods !== undefined && !r.methods.has(req.method)) continue;
+      if (r.headers !== undefined && !r.headers.every(([k, v]) => req.header(k) === v)) continue;
       return r.pool;
     }
     return this.fallback;
   }
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
 }

@@ -3,7 +3,7 @@
  * and balancers, limits. A reload builds a new runtime while in-flight requests finish on the old one; backends
  * that did not change are carried over (same objects: health state, counters, connections kept).
  */
-import type { IncomingMessage } from 'node:http';
+import type { DownstreamRequest } from '../downstream/request.ts';
 import { BlockList, isIPv6 } from 'node:net';
 import { createBalancer } from '../balancing/registry.ts';
 import type { Config } from '../config/schema.ts';
@@ -55,7 +55,7 @@ export class ProxyRuntime {
     );
   }
 
-  route(req: IncomingMessage, head: RequestHead): Pool | undefined {
+  route(req: DownstreamRequest, head: RequestHead): Pool | undefined {
     if (this.routeless !== undefined) return this.routeless;
     return this.router.route(head.host, head.path, req);
   }

@@ -3,7 +3,7 @@
  * is written to a fresh connection and the two sockets are joined; the backend's answer (101 or a refusal) goes
  * back as it is. The tunnel counts as a request in flight on its backend until either side closes.
  */
-import type { IncomingMessage } from 'node:http';
+import type { DownstreamRequest } from '../downstream/request.ts';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FulcrumError, toFulcrumError } from '../errors.ts';
@@ -30,12 +30,12 @@ export class UpgradeProxy {
     this.clock = deps.clock;
   }
 
-  handle(req: IncomingMessage, client: net.Socket, head: Buffer): void {
+  handle(req: DownstreamRequest, client: net.Socket, head: Buffer): void {
     const runtime: ProxyRuntime = this.pipeline.runtime;
     const startedAt = this.clock.now();
     let poolName = '-';
     let backendId: string | undefined;
-    const rawHead = scanRequestHead(req.url ?? '/', req.rawHeaders);
+    const rawHead = scanRequestHead(req.url, req.rawHeaders);
     const requestId = rawHead?.requestId ?? newRequestId();
     const pool = rawHead === undefined ? undefined : runtime.route(req, rawHead);
     const fail = (error: FulcrumError) => {
@@ -52,12 +52,12 @@ export class UpgradeProxy {
     if (rawHead === undefined) return fail(new FulcrumError('FUL_ERR_BAD_REQUEST', { message: 'unsupported request target' }));
     if (pool === undefined) return fail(new FulcrumError('FUL_ERR_NO_ROUTE'));
     poolName = pool.name;
-    const clientIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const clientIp = req.remoteAddress;
     // The same affinity as plain requests: a WebSocket goes where the client's hash key or sticky cookie points.
     const keys = runtime.keysOf(pool);
     const picked = pool.select({
       hashKey: keys.hashKey?.(req, clientIp, rawHead.path),
-      stickyValue: keys.stickyCookie === undefined ? undefined : cookieValue(req.headers.cookie, keys.stickyCookie),
+      stickyValue: keys.stickyCookie === undefined ? undefined : cookieValue(req.header('cookie'), keys.stickyCookie),
     });
     if (picked === 'none') return fail(new FulcrumError('FUL_ERR_NO_BACKEND'));
     if (picked === 'circuit-open') return fail(new FulcrumError('FUL_ERR_CIRCUIT_OPEN'));

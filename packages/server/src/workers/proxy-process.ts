@@ -2,12 +2,11 @@
  * The data plane of one process: listener, pipeline, tunnels and connection pools, driven by the control plane
  * (config, backend states) and reporting back (outcomes, stats). Runs inside each worker, or alone with workers: 1.
  */
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import { TrafficStats, type StatsSnapshot } from '../observability/stats.ts';
-import { createProxyServer, drainServer } from '../proxy/server.ts';
+import type { DownstreamServer } from '../downstream/server.ts';
+import { createProxyServer, drainServer, type ProxyServerDeps } from '../proxy/server.ts';
 import { Pipeline, type PipelineDeps } from '../proxy/pipeline.ts';
 import { buildRuntime } from '../proxy/runtime.ts';
 import { UpgradeProxy } from '../proxy/upgrade.ts';
@@ -28,28 +27,23 @@ export class ProxyProcess {
   private readonly pipeline: Pipeline;
   private readonly upgrades: UpgradeProxy;
   private readonly connections = new UpstreamConnections();
-  private readonly server: http.Server;
+  private readonly server: DownstreamServer;
+  private readonly serverDeps: ProxyServerDeps;
 
   constructor(config: Config, log: Logger, reportOutcome: PipelineDeps['reportOutcome']) {
     const runtime = buildRuntime(config, undefined, { clock: systemClock, random: systemRandom, connections: this.connections });
     const deps: PipelineDeps = { clock: systemClock, log, stats: this.stats, reportOutcome };
     this.pipeline = new Pipeline(runtime, deps);
     this.upgrades = new UpgradeProxy(this.pipeline, deps);
-    this.server = createProxyServer(config.limits, { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats });
+    this.serverDeps = { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats, log };
+    this.server = createProxyServer(config.limits, this.serverDeps);
     this.countBackends();
   }
 
   /** Listens on host:port; port 0 picks a free one. Returns the bound port. */
   async listen(address: string): Promise<number> {
     const { host, port } = splitHostPort(address);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host, port, exclusive: false }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return (this.server.address() as AddressInfo).port;
+    return this.server.listen(host, port);
   }
 
   /** Swaps in a new config; requests in flight finish on the old runtime. */
@@ -83,7 +77,7 @@ export class ProxyProcess {
 
   /** Graceful stop: no new connections, in-flight requests finish up to the deadline, then connections close. */
   async drain(deadlineMs: number): Promise<'drained' | 'deadline'> {
-    const result = await drainServer(this.server, { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats }, deadlineMs);
+    const result = await drainServer(this.server, this.serverDeps, deadlineMs);
     this.connections.destroy();
     return result;
   }

@@ -204,6 +204,31 @@ describe('the upstream HTTP/1.1 client', () => {
     client.destroy();
   });
 
+  test('a handler that aborts the exchange from inside its last body callback ends it once, without throwing', async () => {
+    const server = http.createServer((_req, res) => res.end('whole body'));
+    const client = clientFor(await listen(server));
+    const outcome = await new Promise<string>((resolve) => {
+      let control: { abort(e: FulcrumError): void } | undefined;
+      const seen: string[] = [];
+      client.dispatch(
+        { method: 'GET', path: '/', headers: ['host', 'b'], body: null, hasContentLength: false, maxBodyBytes: 0, headersTimeout: 1000, bodyTimeout: 1000 },
+        {
+          onStart: (c) => (control = c),
+          onResponseStart() {},
+          onResponseData(_chunk, last) {
+            // As when the client has gone by the time the last bytes arrive.
+            if (last) control!.abort(new FulcrumError('FUL_ERR_CLIENT_ABORTED'));
+          },
+          onResponseEnd: () => seen.push('end'),
+          onError: (e) => seen.push(e.code),
+        },
+      );
+      setTimeout(() => resolve(seen.join(',')), 100);
+    });
+    assert.equal(outcome, 'FUL_ERR_CLIENT_ABORTED');
+    client.destroy();
+  });
+
   test('aborting a queued request takes it out of the queue', async () => {
     const server = http.createServer((_req, res) => setTimeout(() => res.end('slow'), 100));
     const client = clientFor(await listen(server), 1);

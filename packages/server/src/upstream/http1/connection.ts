@@ -171,7 +171,9 @@ export class Http1Connection implements ExchangeControl {
   }
 
   private onComplete(): void {
-    const handler = this.handler!;
+    // The handler may have ended the exchange from inside a body callback (its client went away): nothing to end.
+    const handler = this.handler;
+    if (handler === undefined) return;
     this.handler = undefined;
     this.request = undefined;
     // The response is complete before the request body is (a backend may answer early): not reusable.

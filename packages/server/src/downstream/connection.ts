@@ -1,0 +1,266 @@
+/**
+ * One client connection: reads request heads (strictly: http1/request-parser.ts), hands each request to the
+ * pipeline with its body as a stream, and serves requests one at a time in order (pipelined requests wait
+ * their turn, so responses cannot cross). Upgrades leave for the tunnel. Malformed input is answered 4xx and
+ * the connection closed; nothing a client sends can throw out of here.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { BodyDecoder } from '../http1/body-decoder.ts';
+import { Http1ParseError } from '../http1/errors.ts';
+import { HeadReader } from '../http1/head-reader.ts';
+import { parseRequestHead, UnsupportedExpectation, type RequestHead } from '../http1/request-parser.ts';
+import { FulcrumError } from '../errors.ts';
+import { DownstreamRequest, RequestBody } from './request.ts';
+import { DownstreamResponse, type ResponseOwner } from './response.ts';
+
+export interface ConnectionLimits {
+  readonly maxHeaderSize: number;
+  readonly headerTimeout: number;
+  readonly keepaliveTimeout: number;
+}
+
+export interface ConnectionHandlers {
+  onRequest(req: DownstreamRequest, res: DownstreamResponse): void;
+  onUpgrade(req: DownstreamRequest, socket: Socket, head: Buffer): void;
+  /** A request refused before the pipeline saw it (400, 408, 417, 431), for the statistics. */
+  onRejected(error: FulcrumError): void;
+  /** A bug in this module: logged; the connection is closed. */
+  onInternalError(err: unknown): void;
+}
+
+/** After an early response, a body still arriving is read and dropped up to this much, then the connection closes. */
+const DISCARD_LIMIT = 1024 * 1024;
+
+/** idle: between requests; head: a head is arriving; request: one is being served; upgraded: the tunnel's now. */
+type State = 'idle' | 'head' | 'request' | 'upgraded' | 'closed';
+
+export class ClientConnection implements ResponseOwner {
+  private readonly socket: Socket;
+  private readonly limits: ConnectionLimits;
+  private readonly handlers: ConnectionHandlers;
+  private readonly remoteAddress: string;
+  private readonly heads: HeadReader;
+  private readonly bodyDecoder = new BodyDecoder();
+  private state: State = 'idle';
+  /** When the current wait (a head to start or to finish) runs out, on performance.now()'s clock. */
+  private deadline: number;
+  private res: DownstreamResponse | undefined = undefined;
+  private body: RequestBody | null = null;
+  /** The request's body has been read whole (or it had none). */
+  private bodyDone = true;
+  private bodyPaused = false;
+  private expectContinue = false;
+  /** Bytes of the next pipelined request, kept until the current response is over. */
+  private queued: Buffer | undefined = undefined;
+  private discarded = -1;
+  draining = false;
+
+  constructor(socket: Socket, limits: ConnectionLimits, handlers: ConnectionHandlers) {
+    this.socket = socket;
+    this.limits = limits;
+    this.handlers = handlers;
+    this.heads = new HeadReader(limits.maxHeaderSize);
+    const address = socket.remoteAddress ?? '';
+    this.remoteAddress = address.startsWith('::ffff:') ? address.slice(7) : address;
+    this.deadline = performance.now() + limits.headerTimeout;
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('error', () => {}); // 'close' follows; nothing to add
+    socket.on('close', () => this.onClose());
+    socket.on('end', () => this.onEnd());
+  }
+
+  /** Whether a request is being served (for drains). */
+  get busy(): boolean {
+    return this.state === 'request';
+  }
+
+  /** Called by the server's sweep: closes connections whose wait ran out. */
+  checkDeadline(now: number): void {
+    if ((this.state !== 'idle' && this.state !== 'head') || now < this.deadline) return;
+    if (this.state === 'head') this.reject(new FulcrumError('FUL_ERR_CLIENT_TIMEOUT'));
+    else this.close();
+  }
+
+  /** Closes now if idle, else after the response in flight (drain). */
+  drain(): void {
+    this.draining = true;
+    if (this.state !== 'request') this.close();
+    else if (this.res !== undefined && !this.res.headersSent) this.res.closeAfter = true;
+  }
+
+  close(): void {
+    if (this.state === 'closed' || this.state === 'upgraded') return;
+    this.state = 'closed';
+    this.socket.destroy(); // 'close' follows, and tells a request in flight that it was cut
+  }
+
+  private onData(data: Buffer): void {
+    if (this.state === 'closed' || this.state === 'upgraded') return;
+    try {
+      this.consume(data, 0);
+    } catch (err) {
+      if (err instanceof UnsupportedExpectation) this.reject(new FulcrumError('FUL_ERR_EXPECTATION_FAILED', { cause: err }));
+      else if (err instanceof Http1ParseError) {
+        this.reject(new FulcrumError(err.tooLarge ? 'FUL_ERR_HEADERS_TOO_LARGE' : 'FUL_ERR_BAD_REQUEST', { cause: err }));
+      } else {
+        // Not the client's fault, and it must not take the process down.
+        this.handlers.onInternalError(err);
+        this.close();
+      }
+    }
+  }
+
+  private consume(data: Buffer, offset: number): void {
+    while (offset < data.length && this.state !== 'closed' && this.state !== 'upgraded') {
+      if (!this.bodyDone) {
+        offset = this.bodyDecoder.feed(data, offset, (chunk) => this.onBodyChunk(chunk));
+        if (this.bodyDecoder.done) this.endBody();
+        continue;
+      }
+      if (this.state === 'request') {
+        // A pipelined request: it waits until the current response is over.
+        const rest = data.subarray(offset);
+        this.queued = this.queued === undefined ? Buffer.from(rest) : Buffer.concat([this.queued, rest]);
+        if (this.queued.length > this.limits.maxHeaderSize) this.socket.pause();
+        return;
+      }
+      const read = this.heads.read(data, offset);
+      if (read === undefined) {
+        if (this.state === 'idle') {
+          this.state = 'head';
+          this.deadline = performance.now() + this.limits.headerTimeout;
+        }
+        return;
+      }
+      offset = read.next;
+      const head = parseRequestHead(read.head);
+      if (head.upgrade) return this.upgrade(head, data.subarray(offset));
+      this.startRequest(head);
+    }
+  }
+
+  private startRequest(head: RequestHead): void {
+    this.state = 'request';
+    const hasBody = head.framing.kind !== 'none';
+    this.body = hasBody ? new RequestBody(() => this.wantBody()) : null;
+    this.bodyDone = !hasBody;
+    this.expectContinue = head.expectContinue;
+    if (hasBody) this.bodyDecoder.start(head.framing);
+    const res = new DownstreamResponse(this.socket, this, head.minor, head.method === 'HEAD', head.keepAlive && !this.draining);
+    this.res = res;
+    this.handlers.onRequest(new DownstreamRequest(head, this.remoteAddress, this.body), res);
+  }
+
+  private onBodyChunk(chunk: Buffer): void {
+    if (this.discarded >= 0) {
+      this.discarded += chunk.length;
+      if (this.discarded > DISCARD_LIMIT) this.close();
+      return;
+    }
+    if (this.body !== null && !this.body.push(chunk)) {
+      this.bodyPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  private endBody(): void {
+    this.bodyDone = true;
+    if (this.discarded >= 0) {
+      // The early response is out and the unread body is gone: the connection is usable again.
+      this.discarded = -1;
+      this.afterResponse();
+      return;
+    }
+    this.body?.push(null);
+  }
+
+  /** The body stream wants data: resume reading, and send 100 Continue once if the client waits for it. */
+  private wantBody(): void {
+    if (this.expectContinue) {
+      this.expectContinue = false;
+      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    }
+    if (this.bodyPaused) {
+      this.bodyPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  responseDone(res: DownstreamResponse): void {
+    if (res !== this.res) return;
+    if (res.destroyed || this.state === 'closed') {
+      this.state = 'closed';
+      res.closed(true);
+      this.body?.destroy();
+      return;
+    }
+    res.closed(false);
+    if (res.closeAfter || this.draining) {
+      this.state = 'closed';
+      this.socket.end();
+      return;
+    }
+    if (!this.bodyDone) {
+      // Answered before the body was read (an early 413 or 502): drop the rest of the body, then carry on.
+      this.discarded = 0;
+      this.body?.destroy();
+      this.body = null;
+      if (this.bodyPaused) {
+        this.bodyPaused = false;
+        this.socket.resume();
+      }
+      return;
+    }
+    this.afterResponse();
+  }
+
+  private afterResponse(): void {
+    this.res = undefined;
+    this.body = null;
+    this.state = 'idle';
+    this.deadline = performance.now() + this.limits.keepaliveTimeout;
+    const queued = this.queued;
+    if (queued !== undefined) {
+      this.queued = undefined;
+      this.socket.resume();
+      this.onData(queued);
+    }
+  }
+
+  private upgrade(head: RequestHead, rest: Buffer): void {
+    this.state = 'upgraded'; // the socket now belongs to the tunnel; this connection ignores its events
+    this.handlers.onUpgrade(new DownstreamRequest(head, this.remoteAddress, null), this.socket, Buffer.from(rest));
+  }
+
+  private reject(error: FulcrumError): void {
+    if (this.state === 'closed' || this.state === 'upgraded') return;
+    this.state = 'closed';
+    this.handlers.onRejected(error);
+    const body = `${error.status} ${error.message}\ncode: ${error.code}\n`;
+    this.socket.end(
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n` +
+        `connection: close\r\n\r\n${body}`,
+      'latin1',
+    );
+  }
+
+  private onEnd(): void {
+    // The client closed its side: as Node's own server does by default, that ends the exchange (a client that gives
+    // up waiting closes this way), and 'close' follows to abort a request in flight.
+    if (this.state !== 'upgraded') this.close();
+  }
+
+  private onClose(): void {
+    if (this.state === 'upgraded') return;
+    this.state = 'closed';
+    this.queued = undefined;
+    if (!this.bodyDone) this.body?.destroy(new Error('client closed the connection mid-body'));
+    const res = this.res;
+    if (res !== undefined && !res.writableEnded && !res.destroyed) {
+      res.destroyed = true;
+      res.closed(true);
+    }
+  }
+}
