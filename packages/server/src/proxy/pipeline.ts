@@ -220,7 +220,9 @@ export class Pipeline {
     ctx.status = error.status;
     ctx.responseStarted = true;
     const body = `${error.status} ${error.message}\ncode: ${error.code}\nrequest-id: ${ctx.requestId}\n`;
-    if (error.source === 'client' || this.draining) res.closeAfter = true;
+    // A client's error with a body on the way: close rather than read what may be a flood. Otherwise an
+    // unread body is dropped by the connection, which then carries on.
+    if ((error.source === 'client' && ctx.req.body !== null) || this.draining) res.closeAfter = true;
     res.writeHead(error.status, [
       'content-type', 'text/plain; charset=utf-8',
       'content-length', String(Buffer.byteLength(body)),
