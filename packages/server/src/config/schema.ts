@@ -191,6 +191,39 @@ export const PoolConfigSchema = z
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+export const CACHEABLE_BY_DEFAULT = [200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501];
+
+export const RouteCacheSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Whether responses of this route go through the cache.'),
+    ttl: duration('60s').describe('Freshness when the backend gives none (no Cache-Control max-age/s-maxage, no Expires).'),
+    max_object_size: size('1mb').describe('Largest response body stored; larger ones pass through uncached.'),
+    statuses: z
+      .array(z.number().int().min(200).max(599))
+      .default(CACHEABLE_BY_DEFAULT)
+      .describe('Status codes that may be stored.'),
+    key: z
+      .strictObject({
+        query: z
+          .enum(['keep', 'sort', 'ignore'])
+          .default('sort')
+          .describe('The query string in the key: as sent, with parameters sorted, or left out.'),
+        ignore_params: z.array(z.string()).default([]).describe('Query parameters left out of the key (e.g. utm_source).'),
+        headers: z.array(z.string().regex(HEADER_NAME)).default([]).describe('Request headers whose values are part of the key.'),
+        cookies: z.array(z.string()).default([]).describe('Cookies whose values are part of the key.'),
+      })
+      .prefault({})
+      .describe('What makes two requests the same cache entry (method, host and path always do).'),
+    stale_while_revalidate: duration('0s').describe('Serve stale this long while refreshing, when the response does not say (RFC 5861).'),
+    stale_if_error: duration('0s').describe('Serve stale this long when the backend fails, when the response does not say (RFC 5861).'),
+    tag_header: z
+      .string()
+      .regex(HEADER_NAME)
+      .default('surrogate-key')
+      .describe('Response header listing the tags a response can be purged by (Surrogate-Key: space-separated; Cache-Tag: commas).'),
+  })
+  .describe('Caching of this route\'s responses (RFC 9111 shared cache).');
+
 export const RouteConfigSchema = z
   .strictObject({
     match: z
@@ -206,8 +239,38 @@ export const RouteConfigSchema = z
       .prefault({})
       .describe('All given conditions must hold; an empty match matches everything.'),
     pool: z.string().describe('Name of the pool that serves matching requests.'),
+    cache: RouteCacheSchema.optional(),
   })
   .describe('A route; the first matching route wins.');
+
+const CacheStoreSchema = z
+  .strictObject({
+    store: z.enum(['memory', 'redis', 'memcached']).default('memory').describe('Where responses are kept.'),
+    memory: z
+      .strictObject({ max_size: size('256mb').describe('Bytes held at most (headers and bodies); least recently used go first.') })
+      .prefault({})
+      .describe('The in-memory store (the default).'),
+    redis: z
+      .strictObject({
+        url: z.string().default('redis://127.0.0.1:6379').describe('redis://[user:password@]host:port[/db]; use ${ENV} for secrets.'),
+        key_prefix: z.string().default('fulcrum:').describe('Prefix of every key and of the purge channel.'),
+        timeout: duration('250ms', true).describe('An operation slower than this counts as a miss (the request goes on).'),
+      })
+      .prefault({})
+      .describe('A Redis shared by several Fulcrum instances.'),
+    memcached: z
+      .strictObject({
+        servers: z.array(z.string()).default(['127.0.0.1:11211']).describe('host:port of each server; keys are spread by consistent hashing.'),
+        key_prefix: z.string().default('fulcrum:').describe('Prefix of every key.'),
+        timeout: duration('250ms', true).describe('An operation slower than this counts as a miss (the request goes on).'),
+        max_item_size: size('1mb').describe('Memcached\'s item size limit: larger responses are not stored there.'),
+      })
+      .prefault({})
+      .describe('One or more memcached servers.'),
+    l1_max_size: size('0').describe('With redis or memcached: a small in-memory first tier of this many bytes (0: none).'),
+    coalesce_timeout: duration('5s', true).describe('How long concurrent misses wait for the one request that fills the cache.'),
+  })
+  .describe('The response cache shared by the routes that enable it.');
 
 export const ConfigSchema = z
   .strictObject({
@@ -247,6 +310,7 @@ export const ConfigSchema = z
       .prefault({})
       .describe('Limits on what clients send.'),
     drain_timeout: duration('30s').describe('On SIGTERM: how long in-flight requests may take to finish.'),
+    cache: CacheStoreSchema.prefault({}),
     pools: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), PoolConfigSchema).describe('Named pools of backends.'),
     routes: z.array(RouteConfigSchema).default([]).describe('Routes, tried in order.'),
     default_pool: z
@@ -288,6 +352,8 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type PoolConfig = z.output<typeof PoolConfigSchema>;
 export type BackendConfig = z.output<typeof BackendConfigSchema>;
 export type RouteConfig = z.output<typeof RouteConfigSchema>;
+export type RouteCacheConfig = z.output<typeof RouteCacheSchema>;
+export type CacheConfig = z.output<typeof CacheStoreSchema>;
 
 /** The JSON Schema for editors, of what a user writes (the input side: units as strings). */
 export function configJsonSchema(): unknown {

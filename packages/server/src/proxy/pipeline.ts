@@ -3,7 +3,7 @@
  * `handle`. One RequestContext travels through. Phases (numbers as in STYLE.md; 3 and 8 arrive with the cache):
  *
  *   1 requestFilter          'continue' | 'responded'   request id, limits
- *   2 routeRequest           Pool | undefined           first matching route
+ *   2 routeRequest           RouteTarget | undefined    first matching route: pool and cache settings
  *   4 selectBackend          Backend | FulcrumError     balancer pick, circuit breaker, exclusion of tried ones
  *   5 upstreamRequestFilter  void                       hop-by-hop, X-Forwarded-*, Via, request id
  *   6/10 errorWhileProxy     'retry' | 'fail'           retry only if nothing went downstream and it is replayable
@@ -24,7 +24,7 @@ import { stickyToken } from '../balancing/sticky.ts';
 import { RequestContext } from './context.ts';
 import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
 import { cookieValue } from './request-keys.ts';
-import type { ProxyRuntime } from './runtime.ts';
+import type { ProxyRuntime, RouteTarget } from './runtime.ts';
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect, so they may be retried. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -55,8 +55,9 @@ export class Pipeline {
     res.listener = ctx;
     try {
       if (this.requestFilter(ctx) === 'responded') return;
-      const pool = this.routeRequest(ctx);
-      if (pool === undefined) return this.failToProxy(ctx, new FulcrumError('FUL_ERR_NO_ROUTE'));
+      const target = this.routeRequest(ctx);
+      if (target === undefined) return this.failToProxy(ctx, new FulcrumError('FUL_ERR_NO_ROUTE'));
+      const pool = target.pool;
       ctx.pool = pool;
       pool.retryBudget.recordRequest();
       this.upstreamRequestFilter(ctx, pool);
@@ -90,7 +91,7 @@ export class Pipeline {
   }
 
   /** 2. The first route whose conditions hold, else the default pool. */
-  private routeRequest(ctx: RequestContext): Pool | undefined {
+  private routeRequest(ctx: RequestContext): RouteTarget | undefined {
     return this.runtime.route(ctx.req, ctx.head!);
   }
 

@@ -4,7 +4,7 @@ import type { RouteConfig } from '../config/schema.ts';
 import type { DownstreamRequest } from '../downstream/request.ts';
 
 interface CompiledRoute<P> {
-  readonly pool: P;
+  readonly target: P;
   readonly hostExact: string | undefined;
   /** For `*.example.com`: `.example.com`. */
   readonly hostSuffix: string | undefined;
@@ -17,12 +17,12 @@ export class Router<P> {
   private readonly routes: CompiledRoute<P>[];
   private readonly fallback: P | undefined;
 
-  constructor(routes: readonly RouteConfig[], poolByName: (name: string) => P, fallback: P | undefined) {
+  constructor(routes: readonly RouteConfig[], targetOf: (route: RouteConfig) => P, fallback: P | undefined) {
     this.fallback = fallback;
     this.routes = routes.map((r) => {
       const host = r.match.host?.toLowerCase();
       return {
-        pool: poolByName(r.pool),
+        target: targetOf(r),
         hostExact: host !== undefined && !host.startsWith('*.') ? host : undefined,
         hostSuffix: host?.startsWith('*.') ? host.slice(1) : undefined,
         pathPrefix: r.match.path_prefix,
@@ -42,7 +42,7 @@ export class Router<P> {
       if (r.pathPrefix !== undefined && !path.startsWith(r.pathPrefix)) continue;
       if (r.methods !== undefined && !r.methods.has(req.method)) continue;
       if (r.headers !== undefined && !r.headers.every(([k, v]) => req.header(k) === v)) continue;
-      return r.pool;
+      return r.target;
     }
     return this.fallback;
   }

@@ -6,7 +6,7 @@
 import type { DownstreamRequest } from '../downstream/request.ts';
 import { BlockList, isIPv6 } from 'node:net';
 import { createBalancer } from '../balancing/registry.ts';
-import type { Config } from '../config/schema.ts';
+import type { Config, RouteCacheConfig } from '../config/schema.ts';
 import type { Clock, Random } from '../time.ts';
 import { Backend } from '../upstream/backend.ts';
 import { UpstreamConnections } from '../upstream/connections.ts';
@@ -15,6 +15,12 @@ import { RetryBudget } from '../upstream/retry-budget.ts';
 import type { RequestHead } from './forwarding.ts';
 import { compileHashKey, type HashKeyOf } from './request-keys.ts';
 import { Router } from './router.ts';
+
+/** Where a request goes: a pool, and the route's cache settings when it caches. */
+export interface RouteTarget {
+  readonly pool: Pool;
+  readonly cache: RouteCacheConfig | undefined;
+}
 
 export interface PoolKeys {
   readonly hashKey: HashKeyOf | undefined;
@@ -26,12 +32,12 @@ export class ProxyRuntime {
   readonly pools: ReadonlyMap<string, Pool>;
   readonly limits: Config['limits'];
   readonly accessLog: boolean;
-  private readonly router: Router<Pool>;
+  private readonly router: Router<RouteTarget>;
   /** Undefined when no proxy is trusted: the common case costs no lookup. */
   private readonly trusted: BlockList | undefined;
   private readonly keys: Map<Pool, PoolKeys>;
   /** With no routes, every request goes to the default pool: no matching to do. */
-  private readonly routeless: Pool | undefined;
+  private readonly routeless: RouteTarget | undefined;
 
   constructor(config: Config, pools: Map<string, Pool>) {
     this.config = config;
@@ -40,8 +46,13 @@ export class ProxyRuntime {
     this.accessLog = config.log.access;
     const names = [...pools.keys()];
     const fallbackName = config.default_pool ?? (names.length === 1 ? names[0] : undefined);
-    const fallback = fallbackName === undefined ? undefined : pools.get(fallbackName);
-    this.router = new Router(config.routes, (name) => pools.get(name)!, fallback);
+    const fallbackPool = fallbackName === undefined ? undefined : pools.get(fallbackName);
+    const fallback = fallbackPool === undefined ? undefined : { pool: fallbackPool, cache: undefined };
+    this.router = new Router(
+      config.routes,
+      (r) => ({ pool: pools.get(r.pool)!, cache: r.cache?.enabled ? r.cache : undefined }),
+      fallback,
+    );
     this.routeless = config.routes.length === 0 ? fallback : undefined;
     this.trusted = config.trusted_proxies.length > 0 ? trustedList(config.trusted_proxies) : undefined;
     this.keys = new Map(
@@ -55,7 +66,7 @@ export class ProxyRuntime {
     );
   }
 
-  route(req: DownstreamRequest, head: RequestHead): Pool | undefined {
+  route(req: DownstreamRequest, head: RequestHead): RouteTarget | undefined {
     if (this.routeless !== undefined) return this.routeless;
     return this.router.route(head.host, head.path, req);
   }

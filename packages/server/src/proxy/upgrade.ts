@@ -37,7 +37,7 @@ export class UpgradeProxy {
     let backendId: string | undefined;
     const rawHead = scanRequestHead(req.url, req.rawHeaders);
     const requestId = rawHead?.requestId ?? newRequestId();
-    const pool = rawHead === undefined ? undefined : runtime.route(req, rawHead);
+    const pool = rawHead === undefined ? undefined : runtime.route(req, rawHead)?.pool;
     const fail = (error: FulcrumError) => {
       this.log.warn({ reqId: requestId, code: error.code, url: req.url }, `upgrade failed: ${error.message}`);
       this.stats.record(poolName, backendId, error.status, this.clock.now() - startedAt, error.code);
