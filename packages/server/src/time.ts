@@ -41,3 +41,6 @@ export function seededRandom(seed: number): Random {
     },
   };
 }
+
+/** Epoch milliseconds: for what must agree across processes and machines (cache freshness, purge times). */
+export const wallClock: Clock = { now: () => Date.now() };

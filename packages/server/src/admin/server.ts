@@ -1,6 +1,6 @@
 /**
- * The admin listener: a read-only JSON API over pools, backends, config and events, and Prometheus metrics.
- * Mutating endpoints and the dashboard will sit here too (they need the token checks of their own issue).
+ * The admin listener: a JSON API over pools, backends, config and events, Prometheus metrics, and the mutating
+ * endpoints (cache purges), which need the admin token (auth.ts) and are logged with who and what.
  * Errors: `{ "error": { "code", "message" } }`.
  */
 import http from 'node:http';
@@ -9,6 +9,8 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../observability/logger.ts';
 import type { ControlPlane } from '../workers/control-plane.ts';
 import { splitHostPort } from '../workers/proxy-process.ts';
+import { purgeUrl } from '../cache/http-cache.ts';
+import { authorizeMutation } from './auth.ts';
 import { poolView, redactedConfig } from './views.ts';
 
 type Route = (control: ControlPlane, params: string[]) => unknown;
@@ -24,6 +26,19 @@ const ROUTES: ReadonlyArray<readonly [RegExp, Route]> = [
   [/^\/api\/events$/, (c) => c.events()],
   [/^\/api\/stats$/, (c) => c.stats()],
 ];
+
+function readBody(req: http.IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.length > max) req.destroy(new Error('body too large'));
+    });
+    req.on('end', () => resolve(text));
+    req.on('error', reject);
+  });
+}
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -50,8 +65,9 @@ export class AdminServer {
   constructor(control: ControlPlane, metrics: Registry, log: Logger) {
     this.server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
+      if (req.method === 'POST' && path === '/api/cache/purge') return void this.purge(req, res, control, log);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        return sendError(res, 405, 'FUL_ERR_ADMIN_METHOD', 'the admin API is read-only for now');
+        return sendError(res, 405, 'FUL_ERR_ADMIN_METHOD', `${req.method} is not allowed on ${path}`);
       }
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/metrics') {
@@ -85,6 +101,33 @@ export class AdminServer {
       }
       sendError(res, 404, 'FUL_ERR_ADMIN_NOT_FOUND', `no such resource: ${path}`);
     });
+  }
+
+  /** POST /api/cache/purge {"url"|"prefix"|"tag": value}: purges on every instance sharing the cache store. */
+  private async purge(req: http.IncomingMessage, res: http.ServerResponse, control: ControlPlane, log: Logger): Promise<void> {
+    const auth = authorizeMutation(req, control.config.admin.token, splitHostPort(control.config.admin.listen).host);
+    if (auth !== 'allowed') {
+      log.warn({ from: req.socket.remoteAddress, path: req.url, auth }, 'admin mutation refused');
+      res.setHeader('www-authenticate', 'Bearer');
+      return sendError(res, 401, 'FUL_ERR_ADMIN_UNAUTHORIZED', auth === 'no-token-configured'
+        ? 'mutations need admin.token when the admin listener is not on loopback'
+        : 'a valid bearer token is required');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(req, 64 * 1024));
+    } catch {
+      return sendError(res, 400, 'FUL_ERR_ADMIN_BAD_REQUEST', 'the body must be JSON');
+    }
+    const entries = body !== null && typeof body === 'object' ? Object.entries(body) : [];
+    const [kind, value] = entries[0] ?? [];
+    if (entries.length !== 1 || (kind !== 'url' && kind !== 'prefix' && kind !== 'tag') || typeof value !== 'string' || value === '') {
+      return sendError(res, 400, 'FUL_ERR_ADMIN_BAD_REQUEST', 'expected one of {"url": …}, {"prefix": …}, {"tag": …}');
+    }
+    const target = kind === 'tag' ? value : purgeUrl(value);
+    control.purge(kind, target);
+    log.info({ from: req.socket.remoteAddress, purge: { kind, value: target } }, 'cache purged');
+    sendJson(res, 202, { purged: { kind, value: target } });
   }
 
   async listen(address: string): Promise<number> {

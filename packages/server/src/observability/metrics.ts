@@ -5,7 +5,7 @@
  */
 import client from 'prom-client';
 import { BACKEND_STATES, type BackendState } from '../upstream/backend.ts';
-import { LATENCY_BUCKETS_MS, type StatsSnapshot } from './stats.ts';
+import { EMPTY_CACHE, LATENCY_BUCKETS_MS, type StatsSnapshot } from './stats.ts';
 
 export interface MetricsSource {
   stats(): StatsSnapshot;
@@ -163,6 +163,40 @@ export function createMetricsRegistry(source: MetricsSource): client.Registry {
       this.inc({ result: 'failed' }, failed);
     },
   });
+  const cacheOf = () => source.stats().cache ?? EMPTY_CACHE;
+  new client.Counter({
+    name: 'fulcrum_cache_requests_total',
+    help: 'Lookups in the response cache by result: hit (fresh), stale (served stale), revalidated (304), coalesced (waited for another miss), miss.',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const c = cacheOf();
+      for (const result of ['hits', 'stale', 'revalidated', 'coalesced', 'misses'] as const) {
+        this.inc({ result: result === 'hits' ? 'hit' : result === 'misses' ? 'miss' : result }, c[result]);
+      }
+    },
+  });
+  for (const [name, help, field, kind] of [
+    ['fulcrum_cache_stored_total', 'Responses stored in the cache.', 'stored', 'counter'],
+    ['fulcrum_cache_store_errors_total', 'Cache store operations that failed or timed out (the request went on).', 'storeErrors', 'counter'],
+    ['fulcrum_cache_evictions_total', 'Entries the memory store dropped to make room.', 'evictions', 'counter'],
+    ['fulcrum_cache_bytes', 'Bytes held by the cache store, where it can tell.', 'bytes', 'gauge'],
+    ['fulcrum_cache_entries', 'Entries held by the cache store, where it can tell.', 'entries', 'gauge'],
+  ] as const) {
+    const Metric = kind === 'counter' ? client.Counter : client.Gauge;
+    new Metric({
+      name,
+      help,
+      registers: [registry],
+      collect(this: client.Counter | client.Gauge) {
+        this.reset();
+        const v = cacheOf()[field];
+        if (this instanceof client.Gauge) this.set(v);
+        else this.inc(v);
+      },
+    });
+  }
   registry.registerMetric(
     new SnapshotHistogram('fulcrum_http_request_duration_seconds', 'Request duration from first byte in to last byte out, by pool.', () =>
       Object.entries(source.stats().pools).map(([pool, p]) => ({

@@ -24,8 +24,36 @@ export interface PoolCounters extends Counters {
   backends: Record<string, Counters>;
 }
 
+/** The response cache's counters (summed over processes like the rest). */
+export interface CacheSnapshot {
+  hits: number;
+  misses: number;
+  stale: number;
+  revalidated: number;
+  coalesced: number;
+  stored: number;
+  bytes: number;
+  entries: number;
+  evictions: number;
+  storeErrors: number;
+}
+
+export const EMPTY_CACHE: CacheSnapshot = {
+  hits: 0,
+  misses: 0,
+  stale: 0,
+  revalidated: 0,
+  coalesced: 0,
+  stored: 0,
+  bytes: 0,
+  entries: 0,
+  evictions: 0,
+  storeErrors: 0,
+};
+
 export interface StatsSnapshot {
   pools: Record<string, PoolCounters>;
+  cache?: CacheSnapshot;
   /** Open client connections. */
   connections: number;
 }
@@ -116,9 +144,10 @@ function addCounters(into: Counters, from: Counters): void {
 
 /** The sum of several workers' snapshots. */
 export function sumSnapshots(snapshots: Iterable<StatsSnapshot>): StatsSnapshot {
-  const total: StatsSnapshot = { pools: {}, connections: 0 };
+  const total: StatsSnapshot = { pools: {}, connections: 0, cache: { ...EMPTY_CACHE } };
   for (const s of snapshots) {
     total.connections += s.connections;
+    if (s.cache !== undefined) for (const k of Object.keys(EMPTY_CACHE) as Array<keyof CacheSnapshot>) total.cache![k] += s.cache[k];
     for (const [name, pool] of Object.entries(s.pools)) {
       const into = own(total.pools, name, newPoolCounters);
       addCounters(into, pool);

@@ -6,6 +6,10 @@ import type { Backend } from '../upstream/backend.ts';
 import type { ExchangeControl } from '../upstream/http1/types.ts';
 import type { Pool } from '../upstream/pool.ts';
 import type { RequestHead } from './forwarding.ts';
+import type { RouteCacheConfig } from '../config/schema.ts';
+import type { Flight } from '../cache/flight.ts';
+import type { StoredResponse } from '../cache/store.ts';
+import type { PendingStore } from './cache-support.ts';
 import type { Pipeline } from './pipeline.ts';
 
 /** How a request ended, for logs and metrics. */
@@ -41,6 +45,20 @@ export class RequestContext implements ResponseListener {
   /** Set when the client went away or the deadline passed. */
   cancelled: FulcrumError | undefined = undefined;
   finished = false;
+  /** The route's cache settings, when it caches. */
+  cache: RouteCacheConfig | undefined = undefined;
+  primaryKey: string | undefined = undefined;
+  /** The key the response is looked up and stored under (the primary key, or its Vary secondary key). */
+  cacheKey: string | undefined = undefined;
+  /** A stored response that is stale: revalidated with the backend, or served if it fails (stale-if-error). */
+  cached: StoredResponse | undefined = undefined;
+  /** Set when this request leads the fetch that concurrent misses for its key wait on. */
+  flight: Flight | undefined = undefined;
+  /** The response being stored as it streams past. */
+  pendingStore: PendingStore | undefined = undefined;
+  /** Cache-Status for a response that went through the cache (RFC 9211). */
+  cacheStatus: string | undefined = undefined;
+  servedFromCache = false;
 
   constructor(pipeline: Pipeline, req: DownstreamRequest, res: DownstreamResponse, now: number) {
     this.pipeline = pipeline;

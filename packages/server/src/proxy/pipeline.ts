@@ -4,10 +4,12 @@
  *
  *   1 requestFilter          'continue' | 'responded'   request id, limits
  *   2 routeRequest           RouteTarget | undefined    first matching route: pool and cache settings
+ *   3 cacheLookup            'responded' | 'continue'   key, Vary, coalescing; fresh hit answers; stale: revalidate or serve
  *   4 selectBackend          Backend | FulcrumError     balancer pick, circuit breaker, exclusion of tried ones
  *   5 upstreamRequestFilter  void                       hop-by-hop, X-Forwarded-*, Via, request id
  *   6/10 errorWhileProxy     'retry' | 'fail'           retry only if nothing went downstream and it is replayable
- *   7 upstreamResponseFilter void                       hop-by-hop, Via, sticky cookie, request id
+ *   7 upstreamResponseFilter string[]                   hop-by-hop, Via, sticky cookie, request id
+ *   8 cacheAdmit             void                       storability; the body is captured as it streams down
  *  11 failToProxy            void                       the one place an error becomes a response
  *  12 logging                void                       exactly once per request: stats, outcome, access log
  */
@@ -17,20 +19,31 @@ import type { DownstreamResponse } from '../downstream/response.ts';
 import { FulcrumError } from '../errors.ts';
 import type { Clock } from '../time.ts';
 import type { Backend } from '../upstream/backend.ts';
-import type { ExchangeControl, ExchangeHandler } from '../upstream/http1/types.ts';
 import type { Pool } from '../upstream/pool.ts';
 import type { TrafficStats } from '../observability/stats.ts';
 import { stickyToken } from '../balancing/sticky.ts';
 import { RequestContext } from './context.ts';
+import { Exchange } from './exchange.ts';
 import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
 import { cookieValue } from './request-keys.ts';
 import type { ProxyRuntime, RouteTarget } from './runtime.ts';
+import type { HttpCache } from '../cache/http-cache.ts';
+import { purgeUrl } from '../cache/http-cache.ts';
+import { primaryKey, varyKey } from '../cache/key.ts';
+import { canServeStaleOnError, invalidatedUrls, lookup, revalidated, ttlOf } from '../cache/policy.ts';
+import { cacheStatus } from '../cache/cache-status.ts';
+import type { StoredResponse } from '../cache/store.ts';
+import { admit, cacheRequestOf, refreshInBackground, serveFromCache, storeEntry, VARY_STUB_STATUS } from './cache-support.ts';
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect, so they may be retried. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 export interface PipelineDeps {
   readonly clock: Clock;
+  /** Wall-clock time (epoch ms), for the cache's freshness arithmetic. */
+  readonly wallClock: Clock;
+  /** The response cache, used by routes that enable it. */
+  readonly cache: HttpCache;
   readonly log: Logger;
   readonly stats: TrafficStats;
   /** Passive health: how a request to a backend went (a 5xx or an error is a failure). */
@@ -61,6 +74,14 @@ export class Pipeline {
       ctx.pool = pool;
       pool.retryBudget.recordRequest();
       this.upstreamRequestFilter(ctx, pool);
+      ctx.cache = target.cache;
+      if (ctx.cache !== undefined && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
+        this.cacheLookup(ctx).then(
+          (next) => next === 'continue' && this.attempt(ctx, pool),
+          (err: unknown) => this.failToProxy(ctx, new FulcrumError('FUL_ERR_INTERNAL', { cause: err })),
+        );
+        return;
+      }
       this.attempt(ctx, pool);
     } catch (err) {
       // A bug must cost this request a 500, never the process and every other request with it.
@@ -106,6 +127,61 @@ export class Pipeline {
     const extra = this.runtime.keysOf(pool);
     if (extra.hashKey !== undefined) ctx.hashKey = extra.hashKey(ctx.req, ctx.clientIp, ctx.head!.path);
     if (extra.stickyCookie !== undefined) ctx.stickyValue = cookieValue(ctx.req.header('cookie'), extra.stickyCookie);
+  }
+
+  /**
+   * 3. Looks the request up in the cache: a fresh entry answers at once; a stale one within stale-while-revalidate
+   * answers and is refreshed in the background; a stale one past it is revalidated (conditional headers added).
+   * A miss joins a fetch already under way for the same key (coalescing), or leads one.
+   */
+  private async cacheLookup(ctx: RequestContext): Promise<'responded' | 'continue'> {
+    const cache = this.deps.cache;
+    const cfg = ctx.cache!;
+    const head = ctx.head!;
+    const q = head.target.indexOf('?');
+    const primary = primaryKey(ctx.req.method, head.host, head.path, q < 0 ? '' : head.target.slice(q + 1), cfg, ctx.req.rawHeaders);
+    ctx.primaryKey = primary;
+    let key = primary;
+    let entry = await cache.get(primary);
+    if (entry !== undefined && entry.status === VARY_STUB_STATUS) {
+      const secondary = varyKey(primary, [entry.headers[1]!], ctx.req.rawHeaders);
+      entry = secondary === undefined ? undefined : await cache.get(secondary);
+      key = secondary ?? primary;
+    }
+    ctx.cacheKey = key;
+    if (ctx.finished) return 'responded';
+    const now = this.deps.wallClock.now();
+    if (entry !== undefined) {
+      const found = lookup(entry, cacheRequestOf(ctx), now);
+      if (found.state === 'fresh') {
+        cache.counters.hits++;
+        serveFromCache(ctx, entry, cacheStatus({ hit: true, ttlMs: ttlOf(entry, now) }), now);
+        return 'responded';
+      }
+      if (found.state === 'stale-while-revalidate') {
+        cache.counters.stale++;
+        serveFromCache(ctx, entry, cacheStatus({ hit: true, fwd: 'stale', ttlMs: ttlOf(entry, now) }), now);
+        refreshInBackground(ctx, entry, key, this.deps);
+        return 'responded';
+      }
+      if (found.state === 'stale') {
+        ctx.cached = entry;
+        ctx.upstreamHeaders!.push(...found.revalidationHeaders);
+      }
+    }
+    if (ctx.cached === undefined) cache.counters.misses++;
+    const flight = cache.flights.find(key);
+    if (flight === undefined) {
+      ctx.flight = cache.flights.begin(key);
+      return 'continue';
+    }
+    cache.counters.coalesced++;
+    const shared = await flight.wait(cache.coalesceTimeoutMs);
+    if (ctx.finished) return 'responded';
+    if (shared === undefined) return 'continue'; // not storable, failed or too slow: fetch for ourselves
+    const at = this.deps.wallClock.now();
+    serveFromCache(ctx, shared, cacheStatus({ fwd: 'miss', collapsed: true, ttlMs: ttlOf(shared, at) }), at);
+    return 'responded';
   }
 
   /** 4. The balancer's pick among backends not yet tried, within the circuit breaker's limits. */
@@ -202,13 +278,71 @@ export class Pipeline {
         headers.push('set-cookie', `${cookie}=${token}; Path=/; HttpOnly; SameSite=Lax${maxAge}`);
       }
     }
+    if (ctx.cache !== undefined) this.cacheAdmit(ctx, status, raw, headers);
     ctx.status = status;
     ctx.responseStarted = true;
     return headers;
   }
 
+  /**
+   * 8. At a response head on a caching route: decides whether it will be stored (its body is then captured as it
+   * streams down), releases requests waiting on this fetch when it will not, invalidates after an unsafe method
+   * (RFC 9111 §4.4), and labels the response with Cache-Status.
+   */
+  private cacheAdmit(ctx: RequestContext, status: number, raw: readonly string[], headers: string[]): void {
+    const cache = this.deps.cache;
+    const method = ctx.req.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      for (const url of invalidatedUrls(cacheRequestOf(ctx), { status, headers: raw as string[] })) void cache.purge('url', purgeUrl(url));
+      return;
+    }
+    ctx.pendingStore = method === 'GET' ? admit(ctx, ctx.cache!, status, raw, this.deps.wallClock.now()) : undefined;
+    if (ctx.pendingStore === undefined) this.endFlight(ctx, undefined);
+    const fwd = ctx.cached !== undefined ? 'stale' : 'miss';
+    headers.push('cache-status', cacheStatus({ fwd, fwdStatus: status, stored: ctx.pendingStore !== undefined }));
+  }
+
+  /** A revalidation answered 304: the stored response, its headers refreshed, answers the client. */
+  revalidatedFromCache(ctx: RequestContext, headers: string[]): boolean {
+    const cached = ctx.cached!;
+    const now = this.deps.wallClock.now();
+    const merged = revalidated(cached, cacheRequestOf(ctx), { status: 304, headers }, now);
+    if (merged.modified) return false;
+    const cache = this.deps.cache;
+    cache.set(ctx.cacheKey!, merged.entry, merged.storeTtlMs);
+    cache.counters.revalidated++;
+    this.endFlight(ctx, merged.entry);
+    serveFromCache(ctx, merged.entry, cacheStatus({ hit: true, fwd: 'stale', fwdStatus: 304, ttlMs: ttlOf(merged.entry, now) }), now);
+    return true;
+  }
+
+  /** The response body is complete: store it if admitted, and hand it to the requests that waited. */
+  cacheComplete(ctx: RequestContext): void {
+    const pending = ctx.pendingStore;
+    ctx.pendingStore = undefined;
+    const entry =
+      pending !== undefined && !pending.capture.overflowed ? storeEntry(this.deps.cache, ctx, pending, this.deps.wallClock.now()) : undefined;
+    this.endFlight(ctx, entry);
+  }
+
+  private endFlight(ctx: RequestContext, entry: StoredResponse | undefined): void {
+    if (ctx.flight === undefined) return;
+    this.deps.cache.flights.end(ctx.cacheKey!, ctx.flight, entry);
+    ctx.flight = undefined;
+  }
+
   /** 11. Turns an error into a response: status, a short body with the code and request id. */
   failToProxy(ctx: RequestContext, error: FulcrumError): void {
+    this.endFlight(ctx, undefined);
+    const stale = ctx.cached;
+    if (stale !== undefined && error.source === 'backend' && !ctx.res.headersSent && canServeStaleOnError(stale, this.deps.wallClock.now())) {
+      // RFC 5861 §4: the backend failed, and the stale response may stand in for it.
+      ctx.error = error;
+      this.deps.cache.counters.stale++;
+      const now = this.deps.wallClock.now();
+      serveFromCache(ctx, stale, cacheStatus({ hit: true, fwd: 'stale', detail: error.code }), now);
+      return;
+    }
     ctx.error = error;
     ctx.outcome = error.source === 'client' ? (error.code === 'FUL_ERR_CLIENT_ABORTED' ? 'client-aborted' : 'rejected') : 'failed';
     const { res } = ctx;
@@ -240,6 +374,7 @@ export class Pipeline {
   logging(ctx: RequestContext, aborted: boolean): void {
     if (ctx.finished) return;
     ctx.finished = true;
+    this.endFlight(ctx, undefined); // never leave waiters behind
     this.inFlight--;
     if (ctx.deadline !== undefined) clearTimeout(ctx.deadline);
     const ms = this.deps.clock.now() - ctx.startedAt;
@@ -271,66 +406,6 @@ export class Pipeline {
     if (ctx.error !== undefined && ctx.error.source !== 'client') {
       this.deps.log.warn({ reqId: ctx.requestId, code: ctx.error.code, err: ctx.error.cause ?? ctx.error }, ctx.error.message);
     }
-  }
-}
-
-/**
- * The handler of one try on one backend: streams the response downstream with backpressure.
- * A class rather than closures, so that a request allocates one object here.
- */
-export class Exchange implements ExchangeHandler {
-  readonly pipeline: Pipeline;
-  readonly ctx: RequestContext;
-  readonly pool: Pool;
-  readonly backend: Backend;
-  readonly startedAt: number;
-  queued = false;
-  private status = 0;
-  private paused = false;
-
-  constructor(pipeline: Pipeline, ctx: RequestContext, pool: Pool, backend: Backend, startedAt: number) {
-    this.pipeline = pipeline;
-    this.ctx = ctx;
-    this.pool = pool;
-    this.backend = backend;
-    this.startedAt = startedAt;
-  }
-
-  onStart(control: ExchangeControl): void {
-    this.ctx.controller = control;
-    if (this.ctx.cancelled !== undefined) control.abort(this.ctx.cancelled);
-  }
-
-  onResponseStart(status: number, headers: string[]): void {
-    this.status = status;
-    const { ctx } = this;
-    ctx.res.writeHead(status, this.pipeline.upstreamResponseFilter(ctx, status, headers));
-  }
-
-  onResponseData(chunk: Buffer, last: boolean): void {
-    const { res } = this.ctx;
-    // The last slice goes out with end(): one pass through Node's outgoing path instead of write() then end().
-    if (last) return void res.end(chunk);
-    if (!res.write(chunk) && !this.paused) {
-      this.paused = true;
-      this.ctx.controller!.pause();
-      res.onDrain(() => {
-        this.paused = false;
-        this.ctx.controller?.resume();
-      });
-    }
-  }
-
-  onResponseEnd(): void {
-    this.ctx.controller = null;
-    if (!this.ctx.res.writableEnded) this.ctx.res.end();
-    // RFC 9110 §15.6: a 5xx says the backend could not serve; passive health counts it as a failure.
-    this.pipeline.endExchange(this, this.status >= 500 ? 'failure' : 'success');
-  }
-
-  onError(error: FulcrumError): void {
-    this.ctx.controller = null;
-    this.pipeline.attemptFailed(this, error);
   }
 }
 

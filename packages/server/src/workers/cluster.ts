@@ -17,7 +17,8 @@ import type { RunningFulcrum } from './single.ts';
 type ToWorker =
   | { t: 'config'; config: Config; states: readonly BackendStateUpdate[] }
   | { t: 'states'; states: readonly BackendStateUpdate[] }
-  | { t: 'drain'; deadlineMs: number };
+  | { t: 'drain'; deadlineMs: number }
+  | { t: 'purge'; kind: 'url' | 'prefix' | 'tag'; value: string };
 
 type ToPrimary =
   | { t: 'ready'; port: number }
@@ -44,6 +45,7 @@ export async function startPrimary(config: Config, configFile: string | undefine
     applyConfig: (c, states) => broadcast({ t: 'config', config: c, states }),
     applyBackendStates: (states) => broadcast({ t: 'states', states }),
     stats: () => sumSnapshots([retired, ...snapshots.values()]),
+    purge: (kind, value) => broadcast({ t: 'purge', kind, value }),
   });
 
   const fork = (): Promise<number> =>
@@ -140,6 +142,9 @@ export function runWorker(): void {
         break;
       case 'states':
         proxy?.applyBackendStates(msg.states);
+        break;
+      case 'purge':
+        void proxy?.purge(msg.kind, msg.value);
         break;
       case 'drain':
         void proxy?.drain(msg.deadlineMs).finally(() => {

@@ -21,11 +21,14 @@ export interface DataPlaneLink {
   applyBackendStates(states: readonly BackendStateUpdate[]): void;
   /** The sum over all proxy processes (from their last report, in cluster mode). */
   stats(): StatsSnapshot;
+  /** Purges the cache of every proxy process (and, through the purge bus, of other instances). */
+  purge(kind: 'url' | 'prefix' | 'tag', value: string): void;
 }
 
 export type FulcrumEvent =
   | { readonly at: string; readonly type: 'backend-state'; readonly pool: string; readonly backend: string; readonly from: BackendState; readonly to: BackendState; readonly reason: string }
   | { readonly at: string; readonly type: 'config-reloaded' }
+  | { readonly at: string; readonly type: 'cache-purge'; readonly kind: 'url' | 'prefix' | 'tag'; readonly value: string }
   | { readonly at: string; readonly type: 'config-rejected'; readonly problems: readonly ConfigProblem[] };
 
 export type ReloadResult = { ok: true } | { ok: false; problems: ConfigProblem[] };
@@ -109,6 +112,11 @@ export class ControlPlane implements MetricsSource {
     this.reloadCounts.ok++;
     this.log.info('config reloaded');
     this.emit({ at: now(), type: 'config-reloaded' });
+  }
+
+  purge(kind: 'url' | 'prefix' | 'tag', value: string): void {
+    this.link?.purge(kind, value);
+    this.emit({ at: now(), type: 'cache-purge', kind, value });
   }
 
   health(): HealthSnapshot {

@@ -10,7 +10,10 @@ import { createProxyServer, drainServer, type ProxyServerDeps } from '../proxy/s
 import { Pipeline, type PipelineDeps } from '../proxy/pipeline.ts';
 import { buildRuntime } from '../proxy/runtime.ts';
 import { UpgradeProxy } from '../proxy/upgrade.ts';
-import { systemClock, systemRandom } from '../time.ts';
+import { systemClock, systemRandom, wallClock } from '../time.ts';
+import { createCache } from '../cache/create.ts';
+import type { HttpCache } from '../cache/http-cache.ts';
+import type { Purge } from '../cache/purge-bus.ts';
 import type { BackendState } from '../upstream/backend.ts';
 import { UpstreamConnections } from '../upstream/connections.ts';
 
@@ -24,6 +27,7 @@ export interface BackendStateUpdate {
 
 export class ProxyProcess {
   readonly stats = new TrafficStats();
+  readonly cache: HttpCache;
   private readonly pipeline: Pipeline;
   private readonly upgrades: UpgradeProxy;
   private readonly connections = new UpstreamConnections();
@@ -32,7 +36,9 @@ export class ProxyProcess {
 
   constructor(config: Config, log: Logger, reportOutcome: PipelineDeps['reportOutcome']) {
     const runtime = buildRuntime(config, undefined, { clock: systemClock, random: systemRandom, connections: this.connections });
-    const deps: PipelineDeps = { clock: systemClock, log, stats: this.stats, reportOutcome };
+    // The cache store is read at start, like the listener: a reload does not move it.
+    this.cache = createCache(config.cache, wallClock);
+    const deps: PipelineDeps = { clock: systemClock, wallClock, cache: this.cache, log, stats: this.stats, reportOutcome };
     this.pipeline = new Pipeline(runtime, deps);
     this.upgrades = new UpgradeProxy(this.pipeline, deps);
     this.serverDeps = { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats, log };
@@ -72,13 +78,22 @@ export class ProxyProcess {
 
   snapshot(): StatsSnapshot {
     const runtime = this.pipeline.runtime;
-    return this.stats.snapshot((pool, id) => runtime.findBackend(pool, id)?.inFlight);
+    const snapshot = this.stats.snapshot((pool, id) => runtime.findBackend(pool, id)?.inFlight);
+    const store = this.cache.storeStats;
+    snapshot.cache = { ...this.cache.counters, bytes: store.bytes ?? 0, entries: store.entries ?? 0, evictions: store.evictions, storeErrors: store.errors };
+    return snapshot;
+  }
+
+  /** Purges this process's cache and, through the purge bus, every instance sharing the store. */
+  purge(kind: Purge['kind'], value: string): Promise<Purge> {
+    return this.cache.purge(kind, value);
   }
 
   /** Graceful stop: no new connections, in-flight requests finish up to the deadline, then connections close. */
   async drain(deadlineMs: number): Promise<'drained' | 'deadline'> {
     const result = await drainServer(this.server, this.serverDeps, deadlineMs);
     this.connections.destroy();
+    await this.cache.close();
     return result;
   }
 

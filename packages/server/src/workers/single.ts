@@ -25,6 +25,7 @@ export async function startSingle(config: Config, configFile: string | undefined
     applyConfig: (c, states) => proxy.applyConfig(c, states),
     applyBackendStates: (states) => proxy.applyBackendStates(states),
     stats: () => proxy.snapshot(),
+    purge: (kind, value) => void proxy.purge(kind, value),
   });
   const admin = new AdminServer(control, createMetricsRegistry(control), log);
   const adminPort = await admin.listen(config.admin.listen);

@@ -1,0 +1,120 @@
+/**
+ * The cache of one Fulcrum process, as the pipeline sees it: a store (with an optional in-memory first tier),
+ * coalescing of concurrent misses, and purges. Purges are bans (as Varnish's): a purge by URL, prefix or tag is
+ * remembered for as long as entries may live, and an entry stored before a ban that matches it is a miss. This
+ * works alike for every store — memcached cannot list its keys — and reaches every instance through the purge bus.
+ */
+import type { Clock } from '../time.ts';
+import { Flights } from './flight.ts';
+import type { Purge, PurgeBus } from './purge-bus.ts';
+import type { CacheStore, StoredResponse } from './store.ts';
+
+export interface CacheCounters {
+  /** Served from the cache, fresh. */
+  hits: number;
+  /** Looked up and not found (or unusable, or banned). */
+  misses: number;
+  /** Served stale: while revalidating, or because the backend failed. */
+  stale: number;
+  /** Stale entries refreshed by a 304. */
+  revalidated: number;
+  /** Requests that waited for another's miss instead of going to the backend. */
+  coalesced: number;
+  /** Responses stored. */
+  stored: number;
+}
+
+/** Bans older than this can match nothing: no entry lives longer (stores cap TTLs at a day). */
+export const BAN_RETENTION_MS = 24 * 3600 * 1000;
+export const MAX_TTL_MS = BAN_RETENTION_MS;
+
+export class HttpCache {
+  readonly counters: CacheCounters = { hits: 0, misses: 0, stale: 0, revalidated: 0, coalesced: 0, stored: 0 };
+  readonly flights = new Flights();
+  readonly coalesceTimeoutMs: number;
+  private readonly store: CacheStore;
+  private readonly l1: CacheStore | undefined;
+  private readonly bus: PurgeBus;
+  private readonly wallClock: Clock;
+  private bans: Purge[] = [];
+  private readonly unsubscribe: () => void;
+
+  constructor(store: CacheStore, l1: CacheStore | undefined, bus: PurgeBus, options: { coalesceTimeoutMs: number; wallClock: Clock }) {
+    this.store = store;
+    this.l1 = l1;
+    this.bus = bus;
+    this.coalesceTimeoutMs = options.coalesceTimeoutMs;
+    this.wallClock = options.wallClock;
+    this.unsubscribe = bus.subscribe((p) => this.ban(p));
+  }
+
+  /** The entry for `key`, from the first tier or the store; undefined when absent or banned. */
+  async get(key: string): Promise<StoredResponse | undefined> {
+    let entry = this.l1 === undefined ? undefined : await this.l1.get(key);
+    if (entry === undefined) {
+      entry = await this.store.get(key);
+      if (entry !== undefined && this.l1 !== undefined && !this.banned(entry)) {
+        // Kept briefly in the first tier: bans reach it, and the store stays the source of truth.
+        void this.l1.set(key, entry, 5000);
+      }
+    }
+    if (entry !== undefined && this.banned(entry)) {
+      void this.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(key: string, entry: StoredResponse, ttlMs: number): void {
+    const ttl = Math.min(ttlMs, MAX_TTL_MS);
+    this.counters.stored++;
+    void this.store.set(key, entry, ttl);
+    if (this.l1 !== undefined) void this.l1.set(key, entry, Math.min(ttl, 5000));
+  }
+
+  async delete(key: string): Promise<void> {
+    await Promise.all([this.store.delete(key), this.l1?.delete(key)]);
+  }
+
+  /** Purges everywhere: this instance now, the others through the bus. */
+  async purge(kind: Purge['kind'], value: string): Promise<Purge> {
+    const purge: Purge = { kind, value, at: this.wallClock.now() };
+    this.ban(purge);
+    await this.bus.publish(purge);
+    return purge;
+  }
+
+  /** Applies a purge (ours, or another instance's from the bus). */
+  ban(purge: Purge): void {
+    const horizon = this.wallClock.now() - BAN_RETENTION_MS;
+    this.bans = this.bans.filter((b) => b.at > horizon);
+    this.bans.push(purge);
+  }
+
+  get storeStats() {
+    return this.store.stats();
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await Promise.all([this.store.close(), this.l1?.close(), this.bus.close()]);
+  }
+
+  private banned(entry: StoredResponse): boolean {
+    for (let i = this.bans.length - 1; i >= 0; i--) {
+      const b = this.bans[i]!;
+      if (entry.storedAt > b.at) continue;
+      if (b.kind === 'url' ? entry.url === b.value : b.kind === 'prefix' ? entry.url.startsWith(b.value) : entry.tags.includes(b.value)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+/** How purges name URLs: without the scheme, host lower-cased (`example.com/a?b`), as entries record them. */
+export function purgeUrl(url: string): string {
+  const noScheme = url.replace(/^https?:\/\//i, '');
+  const slash = noScheme.indexOf('/');
+  return slash < 0 ? `${noScheme.toLowerCase()}/` : noScheme.slice(0, slash).toLowerCase() + noScheme.slice(slash);
+}

@@ -1,0 +1,210 @@
+/**
+ * What the pipeline's cache phases (3 cacheLookup, 8 cacheAdmit) need beyond the policy: answering from a
+ * stored response, capturing a body as it streams past, and refreshing an entry in the background.
+ */
+import type { RouteCacheConfig } from '../config/schema.ts';
+import type { FulcrumError } from '../errors.ts';
+import type { HttpCache } from '../cache/http-cache.ts';
+import { entryFor, responseHeadersFor, revalidated, revalidationHeadersOf, storable, type StoreDecision } from '../cache/policy.ts';
+import type { StoredResponse } from '../cache/store.ts';
+import { varyKey } from '../cache/key.ts';
+import type { ExchangeControl, ExchangeHandler } from '../upstream/http1/types.ts';
+import type { RequestContext } from './context.ts';
+import type { PipelineDeps } from './pipeline.ts';
+import { downstreamHeaders } from './forwarding.ts';
+
+/** The request as the cache policy reads it. */
+export interface CacheRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: readonly string[];
+}
+
+export function cacheRequestOf(ctx: RequestContext): CacheRequest {
+  const head = ctx.head!;
+  // The URL as purges and invalidations name it: the Host field (port included), then the target.
+  return { method: ctx.req.method, url: `${(head.hostHeader ?? head.host).toLowerCase()}${head.target}`, headers: ctx.req.rawHeaders };
+}
+
+/** Marks a primary key's entry as a Vary index: the real entries live under the secondary keys. */
+export const VARY_STUB_STATUS = 0;
+
+export function varyStub(entry: StoredResponse, vary: string): StoredResponse {
+  return { ...entry, status: VARY_STUB_STATUS, headers: ['vary', vary], body: Buffer.alloc(0) };
+}
+
+export function varyOf(headers: readonly string[]): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'vary') return headers[i + 1];
+  return undefined;
+}
+
+/** Answers a request from a stored response: its headers with a current Age, Cache-Status, and the body. */
+export function serveFromCache(ctx: RequestContext, entry: StoredResponse, cacheStatus: string, now: number): void {
+  const headers = responseHeadersFor(entry, now);
+  headers.push('cache-status', cacheStatus, 'x-request-id', ctx.requestId);
+  ctx.status = entry.status;
+  ctx.responseStarted = true;
+  ctx.servedFromCache = true;
+  ctx.res.writeHead(entry.status, headers);
+  if (ctx.req.method === 'HEAD') ctx.res.end();
+  else ctx.res.end(entry.body);
+}
+
+/** Collects a response body as it goes downstream, up to the route's max_object_size. */
+export class BodyCapture {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly max: number;
+  overflowed = false;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  add(chunk: Buffer): void {
+    if (this.overflowed) return;
+    this.size += chunk.length;
+    if (this.size > this.max) {
+      this.overflowed = true;
+      this.chunks.length = 0;
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  body(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+  }
+}
+
+/** What cacheAdmit decided to store, waiting for the body. */
+export interface PendingStore {
+  readonly capture: BodyCapture;
+  readonly status: number;
+  readonly decision: StoreDecision & { store: true };
+}
+
+/** Decides, at the response head, whether the response will be stored. */
+export function admit(ctx: RequestContext, cfg: RouteCacheConfig, status: number, rawHeaders: readonly string[], now: number): PendingStore | undefined {
+  const decision = storable(cacheRequestOf(ctx), { status, headers: rawHeaders as string[] }, cfg, now);
+  if (!decision.store) return undefined;
+  return { capture: new BodyCapture(cfg.max_object_size), status, decision };
+}
+
+/** Stores a complete response under its key (and a Vary index under the primary key when it varies). */
+export function storeEntry(cache: HttpCache, ctx: RequestContext, pending: PendingStore, now: number): StoredResponse | undefined {
+  const stored = entryFor(cacheRequestOf(ctx).url, pending.status, pending.decision, pending.capture.body(), now);
+  // As it goes downstream: without hop-by-hop fields (the policy already left out Set-Cookie), with Via.
+  const entry: StoredResponse = { ...stored, headers: downstreamHeaders(stored.headers) };
+  const ttl = pending.decision.storeTtlMs;
+  const vary = varyOf(entry.headers);
+  const primary = ctx.primaryKey!;
+  if (vary === undefined) {
+    cache.set(primary, entry, ttl);
+  } else {
+    const key = varyKey(primary, [vary], ctx.req.rawHeaders);
+    if (key === undefined) return undefined; // Vary: * — never stored
+    cache.set(primary, varyStub(entry, vary), ttl);
+    cache.set(key, entry, ttl);
+  }
+  return entry;
+}
+
+/**
+ * Refreshes a stale entry without a client waiting (stale-while-revalidate): a conditional request to the pool,
+ * whose 304 refreshes the stored headers and whose 200 replaces the entry.
+ */
+export class BackgroundRefresh implements ExchangeHandler {
+  private capture: BodyCapture | undefined;
+  private pending: PendingStore | undefined;
+  private status = 0;
+  private readonly done: (outcome: 'success' | 'failure') => void;
+  private readonly ctx: RequestContext;
+  private readonly cache: HttpCache;
+  private readonly entry: StoredResponse;
+  private readonly key: string;
+  private readonly cfg: RouteCacheConfig;
+  private readonly now: () => number;
+
+  constructor(
+    ctx: RequestContext,
+    cache: HttpCache,
+    entry: StoredResponse,
+    key: string,
+    cfg: RouteCacheConfig,
+    now: () => number,
+    done: (outcome: 'success' | 'failure') => void,
+  ) {
+    this.ctx = ctx;
+    this.cache = cache;
+    this.entry = entry;
+    this.key = key;
+    this.cfg = cfg;
+    this.now = now;
+    this.done = done;
+  }
+
+  onStart(_control: ExchangeControl): void {}
+
+  onResponseStart(status: number, headers: string[]): void {
+    this.status = status;
+    if (status === 304) {
+      const merged = revalidated(this.entry, cacheRequestOf(this.ctx), { status, headers }, this.now());
+      if (!merged.modified) {
+        this.cache.set(this.key, merged.entry, merged.storeTtlMs);
+        this.cache.counters.revalidated++;
+      }
+      return;
+    }
+    this.pending = admit(this.ctx, this.cfg, status, headers, this.now());
+    this.capture = this.pending?.capture;
+  }
+
+  onResponseData(chunk: Buffer): void {
+    this.capture?.add(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.pending !== undefined && !this.pending.capture.overflowed) storeEntry(this.cache, this.ctx, this.pending, this.now());
+    this.done(this.status >= 500 ? 'failure' : 'success');
+  }
+
+  onError(_error: FulcrumError): void {
+    this.done('failure');
+  }
+}
+
+/** Refreshes an entry with no client waiting, unless a fetch for its key is already under way. */
+export function refreshInBackground(
+  ctx: RequestContext,
+  entry: StoredResponse,
+  key: string,
+  deps: Pick<PipelineDeps, 'cache' | 'wallClock' | 'reportOutcome'>,
+): void {
+  const cache = deps.cache;
+  const pool = ctx.pool!;
+  if (cache.flights.find(key) !== undefined) return;
+  const picked = pool.select({});
+  if (typeof picked === 'string') return;
+  const flight = cache.flights.begin(key);
+  picked.inFlight++;
+  const headers = [...ctx.upstreamHeaders!, ...revalidationHeadersOf(entry, cacheRequestOf(ctx))];
+  const refresh = new BackgroundRefresh(ctx, cache, entry, key, ctx.cache!, () => deps.wallClock.now(), (outcome) => {
+    picked.inFlight--;
+    cache.flights.end(key, flight, undefined);
+    if (pool.config.health.passive !== undefined) deps.reportOutcome(pool.name, picked, outcome);
+  });
+  pool.clientOf(picked).dispatch(
+    {
+      method: 'GET',
+      path: ctx.head!.target,
+      headers,
+      body: null,
+      hasContentLength: false,
+      maxBodyBytes: 0,
+      headersTimeout: pool.config.timeouts.response,
+      bodyTimeout: pool.config.timeouts.idle,
+    },
+    refresh,
+  );
+}

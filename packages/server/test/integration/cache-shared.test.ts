@@ -1,0 +1,117 @@
+/** The cache shared through Redis and Memcached by several Fulcrum processes, and what happens when a store dies. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startBackend, type TestBackend } from '../support/backend.ts';
+import { spawnFulcrum, testConfig, type SpawnedFulcrum } from '../support/fulcrum.ts';
+import { runLoad } from '../support/load.ts';
+import { startMemcached, type TestMemcached } from '../support/memcached.ts';
+import { startRedis, type TestRedis } from '../support/redis.ts';
+import type { ConfigInput } from '../../src/config/schema.ts';
+
+const TOKEN = 'shared-cache-admin-token';
+let backend: TestBackend;
+let redis: TestRedis;
+let memcached: TestMemcached;
+const fulcrums: SpawnedFulcrum[] = [];
+
+before(async () => {
+  [backend, redis, memcached] = await Promise.all([startBackend('origin'), startRedis(), startMemcached()]);
+  backend.handle((req, res) => {
+    const tag = (req.url ?? '').includes('/red/') ? 'red' : 'blue';
+    res.writeHead(200, { 'cache-control': 'max-age=300', 'surrogate-key': tag, 'content-type': 'text/plain' });
+    res.end(`${req.url} #${backend.count()}`);
+  });
+});
+
+after(async () => {
+  for (const f of fulcrums) await f.stop();
+  await Promise.all([backend.close(), redis.stop(), memcached.stop()]);
+});
+
+function configWith(cache: ConfigInput['cache']): ConfigInput {
+  return testConfig({
+    workers: 1,
+    admin: { listen: '127.0.0.1:0', token: TOKEN },
+    cache,
+    pools: { p: { backends: [{ url: backend.url }] } },
+    routes: [{ match: {}, pool: 'p', cache: {} }],
+  });
+}
+
+async function start(cache: ConfigInput['cache']): Promise<SpawnedFulcrum> {
+  const f = await spawnFulcrum(configWith(cache));
+  fulcrums.push(f);
+  return f;
+}
+
+const hits = (path: string) => backend.requests.filter((r) => r.url === path).length;
+
+async function purge(f: SpawnedFulcrum, body: unknown): Promise<number> {
+  const res = await fetch(`${f.adminUrl}/api/cache/purge`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(body),
+  });
+  return res.status;
+}
+
+for (const store of ['redis', 'memcached'] as const) {
+  describe(`two Fulcrum processes sharing ${store}`, () => {
+    test('a response stored through one is a hit through the other, and a purge by tag on one reaches both', async () => {
+      const cache: ConfigInput['cache'] =
+        store === 'redis'
+          ? { store, redis: { url: `redis://127.0.0.1:${redis.port}`, key_prefix: `t-${Date.now()}:` } }
+          : { store, memcached: { servers: [`127.0.0.1:${memcached.port}`], key_prefix: `t${Date.now()}:` } };
+      const [a, b] = [await start(cache), await start(cache)];
+      const red = [`/${store}/red/1`, `/${store}/red/2`];
+      const blue = `/${store}/blue/1`;
+      for (const p of [...red, blue]) await (await fetch(`${a.url}${p}`)).text();
+      for (const p of [...red, blue]) {
+        const res = await fetch(`${b.url}${p}`);
+        await res.text();
+        assert.match(res.headers.get('cache-status') ?? '', /hit/, `${p} through b`);
+        assert.equal(hits(p), 1, p);
+      }
+      assert.equal(await purge(a, { tag: 'red' }), 202);
+      // The purge reaches b (Redis pub/sub, or memcached's polled purge list) within a moment.
+      const until = Date.now() + 3000;
+      while (Date.now() < until) {
+        const res = await fetch(`${b.url}${red[0]}`);
+        await res.text();
+        if (!/hit/.test(res.headers.get('cache-status') ?? '')) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for (const p of red) await (await fetch(`${b.url}${p}`)).text();
+      for (const p of red) assert.equal(hits(p), 2, `${p} purged`);
+      const still = await fetch(`${a.url}${blue}`);
+      await still.text();
+      assert.match(still.headers.get('cache-status') ?? '', /hit/, 'an entry without the tag stays');
+    });
+  });
+}
+
+describe('a store that dies', () => {
+  test('Redis killed mid-run causes no client error, and the cache works again once it is back', async () => {
+    const f = await start({ store: 'redis', redis: { url: `redis://127.0.0.1:${redis.port}`, key_prefix: `k-${Date.now()}:`, timeout: '100ms' } });
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const load = runLoad({ url: `${f.url}/`, concurrency: 8, until: stopped, maxMs: 15_000, path: (i) => `/dies/${i % 20}` });
+    await new Promise((r) => setTimeout(r, 300));
+    await redis.kill();
+    await new Promise((r) => setTimeout(r, 700));
+    await redis.restart();
+    await new Promise((r) => setTimeout(r, 700));
+    stop();
+    const result = await load;
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.ok(), result.sent, JSON.stringify([...result.statuses]));
+    const metrics = await (await fetch(`${f.adminUrl}/metrics`)).text();
+    assert.match(metrics, /fulcrum_cache_store_errors_total [1-9]/, 'the store errors are counted');
+    // Back: a new entry is stored and then hit.
+    const path = `/after-restart-${Date.now()}`;
+    await (await fetch(`${f.url}${path}`)).text();
+    const again = await fetch(`${f.url}${path}`);
+    await again.text();
+    assert.match(again.headers.get('cache-status') ?? '', /hit/);
+  });
+});
