@@ -38,6 +38,7 @@ export class ProxyProcess {
     const runtime = buildRuntime(config, undefined, { clock: systemClock, random: systemRandom, connections: this.connections });
     // The cache store is read at start, like the listener: a reload does not move it.
     this.cache = createCache(config.cache, wallClock);
+    this.watchStore(log, config.cache.store);
     const deps: PipelineDeps = { clock: systemClock, wallClock, cache: this.cache, log, stats: this.stats, reportOutcome };
     this.pipeline = new Pipeline(runtime, deps);
     this.upgrades = new UpgradeProxy(this.pipeline, deps);
@@ -82,6 +83,16 @@ export class ProxyProcess {
     const store = this.cache.storeStats;
     snapshot.cache = { ...this.cache.counters, bytes: store.bytes ?? 0, entries: store.entries ?? 0, evictions: store.evictions, storeErrors: store.errors };
     return snapshot;
+  }
+
+  /** Logs store failures once per interval (not once per request): the requests themselves went on uncached. */
+  private watchStore(log: Logger, store: string): void {
+    let seen = 0;
+    setInterval(() => {
+      const errors = this.cache.storeStats.errors;
+      if (errors > seen) log.warn({ store, errors: errors - seen }, 'cache store failing: requests go to the backends');
+      seen = errors;
+    }, 5000).unref();
   }
 
   /** Purges this process's cache and, through the purge bus, every instance sharing the store. */

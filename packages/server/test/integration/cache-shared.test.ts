@@ -60,7 +60,8 @@ for (const store of ['redis', 'memcached'] as const) {
     test('a response stored through one is a hit through the other, and a purge by tag on one reaches both', async () => {
       const cache: ConfigInput['cache'] =
         store === 'redis'
-          ? { store, redis: { url: `redis://127.0.0.1:${redis.port}`, key_prefix: `t-${Date.now()}:` } }
+          ? // With a first tier in memory, which the purge must reach as well.
+            { store, l1_max_size: '1mb', redis: { url: `redis://127.0.0.1:${redis.port}`, key_prefix: `t-${Date.now()}:` } }
           : { store, memcached: { servers: [`127.0.0.1:${memcached.port}`], key_prefix: `t${Date.now()}:` } };
       const [a, b] = [await start(cache), await start(cache)];
       const red = [`/${store}/red/1`, `/${store}/red/2`];

@@ -30,7 +30,7 @@ before(async () => {
   fulcrum = await startFulcrum({
     admin: { listen: '127.0.0.1:0', token: TOKEN },
     pools: { p: { backends: [{ url: backend.url }], retries: { attempts: 0 } } },
-    routes: [{ match: {}, pool: 'p', cache: { ttl: '60s', stale_if_error: '0s' } }],
+    routes: [{ match: {}, pool: 'p', cache: { ttl: '60s', stale_if_error: '0s', key: { ignore_params: ['utm_source'] } } }],
   });
 });
 
@@ -183,6 +183,32 @@ describe('the response cache', () => {
     await get(b);
     assert.equal(backendHits(a), 2, 'prefix purge: the URL');
     assert.equal(backendHits(b), 2, 'prefix purge: below it');
+  });
+
+  test('a body larger than max_object_size passes through and is not stored; a 500 is not stored, a 404 is', async () => {
+    const big = fresh('big');
+    answers.set(big, { headers: { 'cache-control': 'max-age=60' }, body: 'x'.repeat(2 * 1024 * 1024) });
+    assert.equal((await get(big)).text.length, 2 * 1024 * 1024);
+    await get(big);
+    assert.equal(backendHits(big), 2);
+    const broken = fresh('500');
+    answers.set(broken, { status: 500, headers: { 'cache-control': 'max-age=60' } });
+    await get(broken);
+    await get(broken);
+    assert.equal(backendHits(broken), 2);
+    const missing = fresh('404');
+    answers.set(missing, { status: 404, headers: { 'cache-control': 'max-age=60' } });
+    await get(missing);
+    assert.equal((await get(missing)).status, 404);
+    assert.equal(backendHits(missing), 1);
+  });
+
+  test('the key leaves out ignored query parameters and sorts the rest', async () => {
+    const path = fresh('query');
+    answers.set(path, { headers: { 'cache-control': 'max-age=60' } });
+    await get(`${path}?b=2&a=1&utm_source=x`);
+    await get(`${path}?a=1&b=2`);
+    assert.equal(backendHits(path), 1);
   });
 
   test('cache counters show in /metrics', async () => {
