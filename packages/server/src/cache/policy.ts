@@ -111,8 +111,15 @@ class ClockedPolicy extends CachePolicy {
   }
 }
 
+/** Policies rebuilt from stored objects, kept per object: a memory-store hit then rebuilds nothing. */
+const rebuilt = new WeakMap<PolicyObject, ClockedPolicy>();
+
 function at(obj: PolicyObject, now: number): ClockedPolicy {
-  const policy = ClockedPolicy.fromObject(obj) as ClockedPolicy;
+  let policy = rebuilt.get(obj);
+  if (policy === undefined) {
+    policy = ClockedPolicy.fromObject(obj) as ClockedPolicy;
+    rebuilt.set(obj, policy);
+  }
   policy.clock = now;
   return policy;
 }
