@@ -17,6 +17,8 @@ const MAGIC_1 = 0x43; // 'C'
 /** Bump when the layout or the header's fields change: older values then read as misses, never as garbage. */
 export const CODEC_VERSION = 1;
 const PREFIX_BYTES = 12;
+/** A value's backing buffer may be this much larger than twice the value before its body is copied out. */
+const PIN_SLACK_BYTES = 8192;
 
 interface Header {
   url: string;
@@ -53,7 +55,9 @@ export function encodeStoredResponse(value: StoredResponse): Buffer {
 
 /**
  * The response `encodeStoredResponse` wrote, or undefined for anything else. The body is a view into `buf`
- * (no copy): the caller must not reuse `buf` afterwards.
+ * (no copy; the caller must not reuse `buf`), unless `buf` is itself a small part of a much larger buffer (a
+ * client's socket read holding other replies): then the body is copied, so that an entry kept in memory does not
+ * pin, unaccounted, a whole read buffer.
  */
 export function decodeStoredResponse(buf: Buffer | null | undefined): StoredResponse | undefined {
   if (buf == null || buf.length < PREFIX_BYTES) return undefined;
@@ -68,11 +72,13 @@ export function decodeStoredResponse(buf: Buffer | null | undefined): StoredResp
     return undefined;
   }
   if (!isHeader(header)) return undefined;
+  const view = buf.subarray(PREFIX_BYTES + headerBytes);
+  const body = buf.buffer.byteLength > 2 * buf.length + PIN_SLACK_BYTES ? Buffer.from(view) : view;
   return {
     url: header.url,
     status: header.status,
     headers: header.headers,
-    body: buf.subarray(PREFIX_BYTES + headerBytes),
+    body,
     storedAt: header.storedAt,
     tags: header.tags,
     policy: header.policy,

@@ -4,6 +4,7 @@
  * `startService` is the generic part, shared with memcached.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import { closedPort } from './backend.ts';
@@ -14,8 +15,8 @@ export interface TestService {
   kill(): Promise<void>;
   /** Starts it again on the same port (after kill or stop) and waits until it answers. */
   restart(): Promise<void>;
-  /** SIGSTOP: the process stays, its sockets stay open, nothing answers. For timeouts. */
-  freeze(): void;
+  /** SIGSTOP: the process stays, its sockets stay open, nothing answers. For timeouts. Resolves once stopped. */
+  freeze(): Promise<void>;
   /** SIGCONT: undoes freeze. */
   thaw(): void;
   stop(): Promise<void>;
@@ -65,10 +66,29 @@ async function startOn(spec: ServiceSpec, port: number): Promise<TestService> {
       await killChild(child, 'SIGKILL');
       child = await launch(spec, port);
     },
-    freeze: () => void child.kill('SIGSTOP'),
+    async freeze() {
+      child.kill('SIGSTOP');
+      await stopped(child);
+    },
     thaw: () => void child.kill('SIGCONT'),
     stop: () => killChild(child, 'SIGKILL'),
   };
+}
+
+/**
+ * Waits until the kernel shows every thread of the process stopped: a signal is delivered asynchronously, and on
+ * a busy machine a server thread could otherwise answer a request sent just after SIGSTOP.
+ */
+async function stopped(child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const state = (stat: string) => stat.charAt(stat.lastIndexOf(')') + 2); // field 3, after "(comm)"
+  for (;;) {
+    const tasks = await readdir(`/proc/${child.pid}/task`);
+    const states = await Promise.all(tasks.map(async (t) => state(await readFile(`/proc/${child.pid}/task/${t}/stat`, 'latin1'))));
+    if (states.every((s) => s === 'T')) return;
+    if (Date.now() > deadline) throw new Error(`process ${child.pid} did not stop`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 /** Spawns the process and resolves once it answers the probe; rejects if it exits first or stays silent. */

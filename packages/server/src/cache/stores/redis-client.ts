@@ -70,6 +70,22 @@ function baseOptions(options: RedisConnectionOptions): RedisOptions {
   };
 }
 
+/** Resolves true once the client is connected and ready, false if it is not after timeoutMs. */
+export function whenReady(client: Redis, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    client.once('ready', onReady);
+  });
+}
+
 /** Quits politely (pending replies first), but no longer than timeoutMs; then drops the connection. */
 export async function closeRedis(client: Redis, timeoutMs: number): Promise<void> {
   if (client.status === 'end') return;

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../../time.ts';
 import type { Purge, PurgeBus } from '../purge-bus.ts';
 import { DeliveredIds, parsePurgeRecord, purgeOf, PurgeRecorder, PurgeSubscribers, type PurgeRecord } from './purge-wire.ts';
-import { closeRedis, createRedisClient, createRedisSubscriber, DEFAULT_REDIS_TIMEOUT_MS, type RedisConnectionOptions } from './redis-client.ts';
+import { closeRedis, createRedisClient, createRedisSubscriber, DEFAULT_REDIS_TIMEOUT_MS, whenReady, type RedisConnectionOptions } from './redis-client.ts';
 import { DEFAULT_KEY_PREFIX } from './redis.ts';
 
 export const DEFAULT_PURGE_REPLAY_MS = 60_000;
@@ -81,6 +81,8 @@ export class RedisPurgeBus implements PurgeBus {
     this.delivered.firstTime(record.id, this.wallClock.now());
     this.subscribers.deliver(p);
     const json = JSON.stringify(record);
+    // Unlike a cache read, a purge may wait a moment for the connection (just started, or reconnecting).
+    await whenReady(this.pub, this.timeoutMs);
     let results: [Error | null, unknown][] | null;
     try {
       results = await this.pub
@@ -107,24 +109,29 @@ export class RedisPurgeBus implements PurgeBus {
     await Promise.all([closeRedis(this.pub, this.timeoutMs), closeRedis(this.sub, this.timeoutMs)]);
   }
 
-  /** Subscribes (waiting for Redis as long as it takes), then replays the list once the publisher can read it. */
+  /**
+   * Subscribes (waiting for Redis as long as it takes), then replays the list once the publisher can read it.
+   * The replay is best effort: a read that fails while connected (a timeout, another type under the key) gives up.
+   */
   private async start(): Promise<boolean> {
     await this.sub.subscribe(this.channel);
     for (;;) {
       if (this.closed) return false;
       if (this.pub.status !== 'ready') await new Promise((resolve) => this.pub.once('ready', resolve));
+      let items: string[];
       try {
-        const items = await this.pub.lrange(this.listKey, 0, this.keep - 1);
-        const horizon = this.wallClock.now() - this.replayMs;
-        // The list is newest first; replay oldest first.
-        for (let i = items.length - 1; i >= 0; i--) {
-          const record = parse(items[i]!);
-          if (record !== undefined && record.at >= horizon) this.deliver(record);
-        }
-        return true;
+        items = await this.pub.lrange(this.listKey, 0, this.keep - 1);
       } catch {
-        // Dropped between 'ready' and the read: wait for the next connection.
+        if (this.pub.status === 'ready') return false;
+        continue; // Dropped between 'ready' and the read: wait for the next connection.
       }
+      const horizon = this.wallClock.now() - this.replayMs;
+      // The list is newest first; replay oldest first.
+      for (let i = items.length - 1; i >= 0; i--) {
+        const record = parse(items[i]!);
+        if (record !== undefined && record.at >= horizon) this.deliver(record);
+      }
+      return true;
     }
   }
 

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import { decodeStoredResponse, encodeStoredResponse } from '../codec.ts';
 import type { CacheStore, StoreStats, StoredResponse } from '../store.ts';
-import { closeRedis, createRedisClient, DEFAULT_REDIS_TIMEOUT_MS, type RedisConnectionOptions } from './redis-client.ts';
+import { closeRedis, createRedisClient, DEFAULT_REDIS_TIMEOUT_MS, whenReady, type RedisConnectionOptions } from './redis-client.ts';
 
 /** As the config's cache.redis.key_prefix. */
 export const DEFAULT_KEY_PREFIX = 'fulcrum:';
@@ -51,18 +51,7 @@ export class RedisStore implements CacheStore {
 
   /** Resolves true once connected (false after timeoutMs): for startup and tests; operations never wait. */
   ready(timeoutMs = 5000): Promise<boolean> {
-    if (this.client.status === 'ready') return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        resolve(false);
-      }, timeoutMs);
-      this.client.once('ready', onReady);
-    });
+    return whenReady(this.client, timeoutMs);
   }
 
   get(key: string): Promise<StoredResponse | undefined> {
