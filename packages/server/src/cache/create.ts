@@ -1,7 +1,7 @@
 /** Builds a process's cache from the config: the store, the optional first tier, and the purge bus. */
 import type { CacheConfig } from '../config/schema.ts';
 import type { Clock } from '../time.ts';
-import { HttpCache } from './http-cache.ts';
+import { BAN_RETENTION_MS, HttpCache } from './http-cache.ts';
 import { LocalPurgeBus, MemcachedPurgeBus, RedisPurgeBus, type PurgeBus } from './purge-bus.ts';
 import type { CacheStore } from './store.ts';
 import { MemcachedStore } from './stores/memcached.ts';
@@ -19,7 +19,8 @@ export function createCache(config: CacheConfig, wallClock: Clock): HttpCache {
     case 'redis': {
       const { url, key_prefix, timeout } = config.redis;
       store = new RedisStore({ url, keyPrefix: key_prefix, timeoutMs: timeout });
-      bus = new RedisPurgeBus({ url, keyPrefix: key_prefix, timeoutMs: timeout });
+      // Recent purges are replayed by an instance that starts later, for as long as bans last.
+      bus = new RedisPurgeBus({ url, keyPrefix: key_prefix, timeoutMs: timeout, replayMs: BAN_RETENTION_MS });
       break;
     }
     case 'memcached': {

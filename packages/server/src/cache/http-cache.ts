@@ -76,12 +76,19 @@ export class HttpCache {
     await Promise.all([this.store.delete(key), this.l1?.delete(key)]);
   }
 
-  /** Purges everywhere: this instance now, the others through the bus. */
-  async purge(kind: Purge['kind'], value: string): Promise<Purge> {
+  /**
+   * Purges everywhere: the bus applies it here first, then carries it to the other instances. 'local-only' when
+   * the shared bus could not take it (Redis or memcached down): this instance is purged, the others are not.
+   */
+  async purge(kind: Purge['kind'], value: string): Promise<'everywhere' | 'local-only'> {
     const purge: Purge = { kind, value, at: this.wallClock.now() };
-    this.ban(purge);
-    await this.bus.publish(purge);
-    return purge;
+    try {
+      await this.bus.publish(purge);
+      return 'everywhere';
+    } catch {
+      this.ban(purge); // in case the bus failed before delivering it here
+      return 'local-only';
+    }
   }
 
   /** Applies a purge (ours, or another instance's from the bus). */

@@ -34,7 +34,10 @@ export class ProxyProcess {
   private readonly server: DownstreamServer;
   private readonly serverDeps: ProxyServerDeps;
 
+  private readonly log: Logger;
+
   constructor(config: Config, log: Logger, reportOutcome: PipelineDeps['reportOutcome']) {
+    this.log = log;
     const runtime = buildRuntime(config, undefined, { clock: systemClock, random: systemRandom, connections: this.connections });
     // The cache store is read at start, like the listener: a reload does not move it.
     this.cache = createCache(config.cache, wallClock);
@@ -96,8 +99,9 @@ export class ProxyProcess {
   }
 
   /** Purges this process's cache and, through the purge bus, every instance sharing the store. */
-  purge(kind: Purge['kind'], value: string): Promise<Purge> {
-    return this.cache.purge(kind, value);
+  async purge(kind: Purge['kind'], value: string): Promise<void> {
+    const reach = await this.cache.purge(kind, value);
+    if (reach === 'local-only') this.log.warn({ kind, value }, 'cache purge applied here only: the shared purge bus is unreachable');
   }
 
   /** Graceful stop: no new connections, in-flight requests finish up to the deadline, then connections close. */
