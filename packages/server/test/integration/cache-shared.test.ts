@@ -1,5 +1,6 @@
 /** The cache shared through Redis and Memcached by several Fulcrum processes, and what happens when a store dies. */
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startBackend, type TestBackend } from '../support/backend.ts';
 import { spawnFulcrum, testConfig, type SpawnedFulcrum } from '../support/fulcrum.ts';
@@ -90,6 +91,37 @@ for (const store of ['redis', 'memcached'] as const) {
     });
   });
 }
+
+describe('workers sharing a port', () => {
+  test('with two workers and the memory store, a purge reaches the cache of each worker', async () => {
+    const f = await spawnFulcrum({ ...configWith({ store: 'memory' }), workers: 2 });
+    fulcrums.push(f);
+    const path = '/workers/blue/1';
+    // A new connection per request, so that the primary hands them to both workers in turn.
+    const once = () =>
+      new Promise<string>((resolve, reject) => {
+        http
+          .get(`${f.url}${path}`, { agent: false }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve(body));
+          })
+          .on('error', reject);
+      });
+    const bodies = async () => {
+      const out: string[] = [];
+      for (let i = 0; i < 20; i++) out.push(await once());
+      return out;
+    };
+    const before = await bodies();
+    assert.equal(new Set(before).size, 2, `each worker stored its own copy: ${[...new Set(before)].join(' | ')}`);
+    assert.equal(await purge(f, { tag: 'blue' }), 202);
+    await new Promise((r) => setTimeout(r, 200)); // the primary tells the workers over IPC
+    const after = await bodies();
+    const old = new Set(before);
+    assert.ok(after.every((b) => !old.has(b)), `no worker serves what was purged: ${[...new Set(after)].join(' | ')}`);
+  });
+});
 
 describe('a store that dies', () => {
   test('Redis killed mid-run causes no client error, and the cache works again once it is back', async () => {
