@@ -1,43 +1,16 @@
-/**
- * Smooth weighted round robin, exactly as nginx does it (ngx_http_upstream_get_peer): on each pick every
- * candidate's `current` grows by its weight, the largest wins and gives back the total. Weights {5, 1, 1} give
- * a a b a c a a: the heavy backend's turns are spread out instead of coming in a burst of five.
- */
+/** Weighted round robin, smooth as nginx's (see smooth-rotation.ts), over every eligible backend. */
 import type { Backend } from '../upstream/backend.ts';
 import type { Balancer, BalancerContext } from './balancer.ts';
+import { SmoothRotation } from './smooth-rotation.ts';
 
 export class WeightedRoundRobinBalancer implements Balancer {
-  private backends: readonly Backend[] = [];
-  /** nginx's `current_weight`, by position in `backends`. */
-  private current = new Float64Array(0);
+  private readonly rotation = new SmoothRotation();
 
   update(eligible: readonly Backend[]): void {
-    // Backends that stay keep their place in the rotation; new ones start at 0 as in nginx.
-    const previous = new Map<Backend, number>();
-    this.backends.forEach((backend, i) => previous.set(backend, this.current[i]!));
-    this.backends = eligible.slice();
-    this.current = new Float64Array(eligible.length);
-    eligible.forEach((backend, i) => (this.current[i] = previous.get(backend) ?? 0));
+    this.rotation.update(eligible);
   }
 
   pick(ctx: BalancerContext): Backend | undefined {
-    const backends = this.backends;
-    const current = this.current;
-    const exclude = ctx.exclude;
-    let best = -1;
-    let total = 0;
-    for (let i = 0; i < backends.length; i++) {
-      const backend = backends[i]!;
-      // As nginx skips peers already tried: they neither gain nor lose their turn.
-      if (exclude !== undefined && exclude.has(backend)) continue;
-      // Read live: slow start changes warmth, and the weight is a plain multiplication.
-      const weight = backend.effectiveWeight;
-      current[i]! += weight;
-      total += weight;
-      if (best === -1 || current[i]! > current[best]!) best = i;
-    }
-    if (best === -1) return undefined;
-    current[best]! -= total;
-    return backends[best];
+    return this.rotation.pick(ctx.exclude);
   }
 }
