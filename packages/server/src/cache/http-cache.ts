@@ -8,21 +8,7 @@ import type { Clock } from '../time.ts';
 import { Flights } from './flight.ts';
 import type { Purge, PurgeBus } from './purge-bus.ts';
 import type { CacheStore, StoredResponse } from './store.ts';
-
-export interface CacheCounters {
-  /** Served from the cache, fresh. */
-  hits: number;
-  /** Looked up and not found (or unusable, or banned). */
-  misses: number;
-  /** Served stale: while revalidating, or because the backend failed. */
-  stale: number;
-  /** Stale entries refreshed by a 304. */
-  revalidated: number;
-  /** Requests that waited for another's miss instead of going to the backend. */
-  coalesced: number;
-  /** Responses stored. */
-  stored: number;
-}
+import type { CacheCounters } from '../observability/stats.ts';
 
 /** Bans older than this can match nothing: no entry lives longer (stores cap TTLs at a day). */
 export const BAN_RETENTION_MS = 24 * 3600 * 1000;

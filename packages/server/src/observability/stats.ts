@@ -24,14 +24,24 @@ export interface PoolCounters extends Counters {
   backends: Record<string, Counters>;
 }
 
-/** The response cache's counters (summed over processes like the rest). */
-export interface CacheSnapshot {
+/** What the response cache counts as it answers. */
+export interface CacheCounters {
+  /** Served from the cache, fresh. */
   hits: number;
+  /** Looked up and not found (or unusable, or banned). */
   misses: number;
+  /** Served stale: while revalidating, or because the backend failed. */
   stale: number;
+  /** Stale entries refreshed by a 304. */
   revalidated: number;
+  /** Requests that waited for another's miss instead of going to the backend. */
   coalesced: number;
+  /** Responses stored. */
   stored: number;
+}
+
+/** The cache's counters and its store's figures, summed over processes like the rest. */
+export interface CacheSnapshot extends CacheCounters {
   bytes: number;
   entries: number;
   evictions: number;
