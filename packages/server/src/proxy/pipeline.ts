@@ -76,10 +76,10 @@ export class Pipeline {
       this.upstreamRequestFilter(ctx, pool);
       ctx.cache = target.cache;
       if (ctx.cache !== undefined && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
-        this.cacheLookup(ctx).then(
-          (next) => next === 'continue' && this.attempt(ctx, pool),
-          (err: unknown) => this.failToProxy(ctx, new FulcrumError('FUL_ERR_INTERNAL', { cause: err })),
-        );
+        this.cacheLookup(ctx)
+          .then((next) => next === 'continue' && this.attempt(ctx, pool))
+          // Also catches what attempt() throws: a bug costs this request a 500, never an unhandled rejection.
+          .catch((err: unknown) => this.failToProxy(ctx, new FulcrumError('FUL_ERR_INTERNAL', { cause: err })));
         return;
       }
       this.attempt(ctx, pool);
