@@ -4,7 +4,7 @@
  */
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ProcessGroup } from './processes.ts';
+import type { Managed, ProcessGroup } from './processes.ts';
 import { freePorts } from './ports.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -18,7 +18,12 @@ export interface FulcrumPool {
 
 export interface FulcrumOptions {
   readonly workers: number | 'auto';
+  /** The one pool, named `bench`. */
   readonly pool: FulcrumPool;
+  /** `routes` as in the config (pool `bench`); left out when undefined. */
+  readonly routes?: readonly object[];
+  /** The top-level `cache` section (store and its settings); left out when undefined. */
+  readonly cache?: object;
 }
 
 /** The reason Fulcrum cannot run at all, or undefined when its binary is there. */
@@ -37,6 +42,16 @@ export async function fulcrumMissing(): Promise<string | undefined> {
  * (other programs share the machine) is retried with new ports, up to three times.
  */
 export async function startFulcrum(group: ProcessGroup, name: string, dir: string, opts: FulcrumOptions): Promise<string> {
+  return (await startFulcrumProcess(group, name, dir, opts)).url;
+}
+
+/** As startFulcrum, also giving the process, whose output tail tells why a later check failed. */
+export async function startFulcrumProcess(
+  group: ProcessGroup,
+  name: string,
+  dir: string,
+  opts: FulcrumOptions,
+): Promise<{ readonly url: string; readonly managed: Managed }> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(group, name, dir, opts);
@@ -46,7 +61,12 @@ export async function startFulcrum(group: ProcessGroup, name: string, dir: strin
   }
 }
 
-async function startOnce(group: ProcessGroup, name: string, dir: string, opts: FulcrumOptions): Promise<string> {
+async function startOnce(
+  group: ProcessGroup,
+  name: string,
+  dir: string,
+  opts: FulcrumOptions,
+): Promise<{ readonly url: string; readonly managed: Managed }> {
   const [port, adminPort] = await freePorts(2);
   const config = {
     listen: `127.0.0.1:${port}`,
@@ -55,11 +75,13 @@ async function startOnce(group: ProcessGroup, name: string, dir: string, opts: F
     log: { level: 'warn', access: false },
     drain_timeout: '2s',
     pools: { bench: opts.pool },
+    ...(opts.routes === undefined ? {} : { routes: opts.routes }),
+    ...(opts.cache === undefined ? {} : { cache: opts.cache }),
   };
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name.replace(/[^A-Za-z0-9_-]+/g, '-')}.yaml`);
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-  await group.startListening(
+  const managed = await group.startListening(
     {
       name,
       command: 'sh',
@@ -69,5 +91,5 @@ async function startOnce(group: ProcessGroup, name: string, dir: string, opts: F
     port!,
     20_000,
   );
-  return `http://127.0.0.1:${port}`;
+  return { url: `http://127.0.0.1:${port}`, managed };
 }

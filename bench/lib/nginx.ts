@@ -52,6 +52,63 @@ ${listens}
 `;
 }
 
+/** The path of the request counter that the cache benchmark's backends serve (nginx: stub_status). */
+export const REQUEST_COUNT_PATH = '/__requests';
+
+/**
+ * The cache benchmark's backend: the 1 KB body, cacheable for an hour under /cached, `no-store` under /nostore
+ * (the same at every other path: cacheable), and stub_status at REQUEST_COUNT_PATH, whose `requests` total tells
+ * whether a cache let anything through during a run.
+ */
+export function nginxCacheBackendConf(dir: string, port: number, body: string): string {
+  const answer = (cacheControl: string) => `      default_type text/plain;
+      add_header Cache-Control "${cacheControl}" always;
+      return 200 "${body}";`;
+  return `${prelude(dir)}http {
+${httpCommon(dir)}  server {
+    listen 127.0.0.1:${port};
+    location / {
+${answer('max-age=3600')}
+    }
+    location /nostore {
+${answer('no-store')}
+    }
+    location = ${REQUEST_COUNT_PATH} {
+      stub_status;
+    }
+  }
+}
+`;
+}
+
+/**
+ * nginx as a caching proxy (one worker): proxy_cache in a private folder, the backend's Cache-Control honoured
+ * (nginx's default), concurrent misses collapsed (proxy_cache_lock), and X-Cache-Status telling HIT from MISS.
+ */
+export function nginxCacheProxyConf(dir: string, port: number, backendPort: number): string {
+  return `${prelude(dir)}http {
+${httpCommon(dir)}  proxy_cache_path ${dir}/cache levels=1:2 keys_zone=bench:10m max_size=256m inactive=2h use_temp_path=off;
+  upstream origin {
+    server 127.0.0.1:${backendPort};
+    keepalive 64;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_cache bench;
+      proxy_cache_lock on;
+      add_header X-Cache-Status $upstream_cache_status always;
+    }
+  }
+}
+`;
+}
+
 /** Proxies: an upstream with 64 idle keep-alive connections per worker, HTTP/1.1 to the backends. */
 export function nginxProxyConf(dir: string, servers: readonly NginxProxyServer[]): string {
   const blocks = servers.map((s) => {
