@@ -8,6 +8,7 @@ import type { Clock } from '../time.ts';
 import { Flights } from './flight.ts';
 import type { Purge, PurgeBus } from './purge-bus.ts';
 import type { CacheStore, StoredResponse } from './store.ts';
+import { MemoryStore } from './stores/memory.ts';
 import type { CacheCounters } from '../observability/stats.ts';
 
 /** Bans older than this can match nothing: no entry lives longer (stores cap TTLs at a day). */
@@ -32,6 +33,20 @@ export class HttpCache {
     this.coalesceTimeoutMs = options.coalesceTimeoutMs;
     this.wallClock = options.wallClock;
     this.unsubscribe = bus.subscribe((p) => this.ban(p));
+  }
+
+  /**
+   * The entry for `key`, answered at once when the store can (the memory store: no promise, no microtask on the
+   * hot path of a hit), else as a promise.
+   */
+  lookup(key: string): StoredResponse | undefined | Promise<StoredResponse | undefined> {
+    if (this.l1 !== undefined || !(this.store instanceof MemoryStore)) return this.get(key);
+    const entry = this.store.lookup(key);
+    if (entry !== undefined && this.banned(entry)) {
+      void this.delete(key);
+      return undefined;
+    }
+    return entry;
   }
 
   /** The entry for `key`, from the first tier or the store; undefined when absent or banned. */

@@ -52,6 +52,8 @@ export class RequestContext implements ResponseListener {
   cacheKey: string | undefined = undefined;
   /** A stored response that is stale: revalidated with the backend, or served if it fails (stale-if-error). */
   cached: StoredResponse | undefined = undefined;
+  /** The conditional fields that revalidate `cached`. */
+  revalidationHeaders: string[] | undefined = undefined;
   /** Set when this request leads the fetch that concurrent misses for its key wait on. */
   flight: Flight | undefined = undefined;
   /** The response being stored as it streams past. */

@@ -36,6 +36,9 @@ import type { StoredResponse } from '../cache/store.ts';
 import { admit, cacheRequestOf, refreshInBackground, serveFromCache, storeEntry, VARY_STUB_STATUS } from './cache-support.ts';
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect, so they may be retried. */
+/** What cacheLookup decided: answered, go to the backend, or (a store that answers later) a promise of either. */
+type Lookup = 'responded' | 'continue' | Promise<'responded' | 'continue'>;
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 export interface PipelineDeps {
@@ -70,19 +73,20 @@ export class Pipeline {
       if (this.requestFilter(ctx) === 'responded') return;
       const target = this.routeRequest(ctx);
       if (target === undefined) return this.failToProxy(ctx, new FulcrumError('FUL_ERR_NO_ROUTE'));
-      const pool = target.pool;
-      ctx.pool = pool;
-      pool.retryBudget.recordRequest();
-      this.upstreamRequestFilter(ctx, pool);
+      ctx.pool = target.pool;
       ctx.cache = target.cache;
       if (ctx.cache !== undefined && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
-        this.cacheLookup(ctx)
-          .then((next) => next === 'continue' && this.attempt(ctx, pool))
-          // Also catches what attempt() throws: a bug costs this request a 500, never an unhandled rejection.
-          .catch((err: unknown) => this.failToProxy(ctx, new FulcrumError('FUL_ERR_INTERNAL', { cause: err })));
-        return;
+        const next = this.cacheLookup(ctx);
+        if (next === 'responded') return;
+        if (next !== 'continue') {
+          next
+            .then((then) => then === 'continue' && this.forward(ctx))
+            // Also catches what forward() throws: a bug costs this request a 500, never an unhandled rejection.
+            .catch((err: unknown) => this.failToProxy(ctx, new FulcrumError('FUL_ERR_INTERNAL', { cause: err })));
+          return;
+        }
       }
-      this.attempt(ctx, pool);
+      this.forward(ctx);
     } catch (err) {
       // A bug must cost this request a 500, never the process and every other request with it.
       this.failToProxy(ctx, new FulcrumError('FUL_ERR_INTERNAL', { cause: err }));
@@ -111,6 +115,14 @@ export class Pipeline {
     return 'continue';
   }
 
+  /** To the backends: the upstream head, then the first try. */
+  private forward(ctx: RequestContext): void {
+    const pool = ctx.pool!;
+    pool.retryBudget.recordRequest();
+    this.upstreamRequestFilter(ctx, pool);
+    this.attempt(ctx, pool);
+  }
+
   /** 2. The first route whose conditions hold, else the default pool. */
   private routeRequest(ctx: RequestContext): RouteTarget | undefined {
     return this.runtime.route(ctx.req, ctx.head!);
@@ -124,6 +136,8 @@ export class Pipeline {
       trusted,
       requestId: ctx.requestId,
     });
+    // Revalidating a stale entry: our conditionals replace the client's (cacheLookup chose them).
+    if (ctx.revalidationHeaders !== undefined) ctx.upstreamHeaders.push(...ctx.revalidationHeaders);
     const extra = this.runtime.keysOf(pool);
     if (extra.hashKey !== undefined) ctx.hashKey = extra.hashKey(ctx.req, ctx.clientIp, ctx.head!.path);
     if (extra.stickyCookie !== undefined) ctx.stickyValue = cookieValue(ctx.req.header('cookie'), extra.stickyCookie);
@@ -132,41 +146,49 @@ export class Pipeline {
   /**
    * 3. Looks the request up in the cache: a fresh entry answers at once; a stale one within stale-while-revalidate
    * answers and is refreshed in the background; a stale one past it is revalidated (conditional headers added).
-   * A miss joins a fetch already under way for the same key (coalescing), or leads one.
+   * A miss joins a fetch already under way for the same key (coalescing), or leads one. Synchronous when the
+   * store answers at once (memory), a promise otherwise.
    */
-  private async cacheLookup(ctx: RequestContext): Promise<'responded' | 'continue'> {
-    const cache = this.deps.cache;
-    const cfg = ctx.cache!;
+  private cacheLookup(ctx: RequestContext): Lookup {
     const head = ctx.head!;
     const q = head.target.indexOf('?');
-    const primary = primaryKey(ctx.req.method, head.host, head.path, q < 0 ? '' : head.target.slice(q + 1), cfg, ctx.req.rawHeaders);
+    const primary = primaryKey(ctx.req.method, head.host, head.path, q < 0 ? '' : head.target.slice(q + 1), ctx.cache!, ctx.req.rawHeaders);
     ctx.primaryKey = primary;
-    let key = primary;
-    let entry = await cache.get(primary);
-    if (entry !== undefined && entry.status === VARY_STUB_STATUS) {
-      const secondary = varyKey(primary, [entry.headers[1]!], ctx.req.rawHeaders);
-      entry = secondary === undefined ? undefined : await cache.get(secondary);
-      key = secondary ?? primary;
-    }
+    const entry = this.deps.cache.lookup(primary);
+    return entry instanceof Promise ? entry.then((e) => this.afterPrimary(ctx, primary, e)) : this.afterPrimary(ctx, primary, entry);
+  }
+
+  /** A Vary index under the primary key sends the lookup on to the request's variant. */
+  private afterPrimary(ctx: RequestContext, primary: string, entry: StoredResponse | undefined): Lookup {
+    if (entry === undefined || entry.status !== VARY_STUB_STATUS) return this.cacheDecide(ctx, primary, entry);
+    const secondary = varyKey(primary, [entry.headers[1]!], ctx.req.rawHeaders);
+    if (secondary === undefined) return this.cacheDecide(ctx, primary, undefined);
+    const variant = this.deps.cache.lookup(secondary);
+    return variant instanceof Promise ? variant.then((e) => this.cacheDecide(ctx, secondary, e)) : this.cacheDecide(ctx, secondary, variant);
+  }
+
+  private cacheDecide(ctx: RequestContext, key: string, entry: StoredResponse | undefined): Lookup {
+    const cache = this.deps.cache;
     ctx.cacheKey = key;
-    if (ctx.finished) return 'responded';
-    const now = this.deps.wallClock.now();
+    if (ctx.finished) return 'responded'; // the client left while the store answered
     if (entry !== undefined) {
+      const now = this.deps.wallClock.now();
       const found = lookup(entry, cacheRequestOf(ctx), now);
       if (found.state === 'fresh') {
         cache.counters.hits++;
-        serveFromCache(ctx, entry, cacheStatus({ hit: true, ttlMs: ttlOf(entry, now) }), now);
+        serveFromCache(ctx, entry, cacheStatus({ hit: true, ttlMs: found.ttlMs }), now);
         return 'responded';
       }
       if (found.state === 'stale-while-revalidate') {
         cache.counters.stale++;
-        serveFromCache(ctx, entry, cacheStatus({ hit: true, fwd: 'stale', ttlMs: ttlOf(entry, now) }), now);
+        serveFromCache(ctx, entry, cacheStatus({ hit: true, fwd: 'stale', ttlMs: found.ttlMs }), now);
+        this.upstreamRequestFilter(ctx, ctx.pool!);
         refreshInBackground(ctx, entry, key, this.deps);
         return 'responded';
       }
       if (found.state === 'stale') {
         ctx.cached = entry;
-        ctx.upstreamHeaders!.push(...found.revalidationHeaders);
+        ctx.revalidationHeaders = found.revalidationHeaders;
       }
     }
     if (ctx.cached === undefined) cache.counters.misses++;
@@ -176,12 +198,13 @@ export class Pipeline {
       return 'continue';
     }
     cache.counters.coalesced++;
-    const shared = await flight.wait(cache.coalesceTimeoutMs);
-    if (ctx.finished) return 'responded';
-    if (shared === undefined) return 'continue'; // not storable, failed or too slow: fetch for ourselves
-    const at = this.deps.wallClock.now();
-    serveFromCache(ctx, shared, cacheStatus({ fwd: 'miss', collapsed: true, ttlMs: ttlOf(shared, at) }), at);
-    return 'responded';
+    return flight.wait(cache.coalesceTimeoutMs).then((shared) => {
+      if (ctx.finished) return 'responded';
+      if (shared === undefined) return 'continue'; // not storable, failed or too slow: fetch for ourselves
+      const at = this.deps.wallClock.now();
+      serveFromCache(ctx, shared, cacheStatus({ fwd: 'miss', collapsed: true, ttlMs: ttlOf(shared, at) }), at);
+      return 'responded';
+    });
   }
 
   /** 4. The balancer's pick among backends not yet tried, within the circuit breaker's limits. */
