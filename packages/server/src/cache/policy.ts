@@ -151,6 +151,11 @@ export function storable(
   if (!cfg.enabled) return skip('disabled');
   if (req.method !== 'GET') return skip('method');
   if (!cfg.statuses.includes(res.status)) return skip('status');
+  // The common refusals first, from one look at Cache-Control, before any other work on the response (a miss
+  // that will not be stored should cost the cache next to nothing).
+  const cc = directives(fieldValue(res.headers, 'cache-control'));
+  if (cc['no-store'] !== undefined) return skip('no-store');
+  if (cc['private'] !== undefined) return skip('private');
   const length = fieldValue(res.headers, 'content-length');
   if (length !== undefined && Number(length) > cfg.max_object_size) return skip('too-large');
   const defaults = {
