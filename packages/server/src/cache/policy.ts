@@ -262,6 +262,13 @@ export function lookup(entry: StoredResponse, req: CacheRequestHead, now: number
   if (vary === '*') return UNUSABLE;
   const headers = requestFields(req.headers, vary);
   if (!varyMatches(obj, headers, vary)) return UNUSABLE;
+  // The common case of a hit: the client asks nothing special (no Cache-Control, no Pragma) and the entry is
+  // within its freshness, not marked no-cache: fresh, without running the library's full request evaluation.
+  if (headers['cache-control'] === undefined && headers['pragma'] === undefined && obj.rescc['no-cache'] === undefined) {
+    const policy = at(obj, now);
+    const ttlMs = freshnessMs(policy);
+    if (ttlMs > 0) return { state: 'fresh', ttlMs };
+  }
   const cc = headers['cache-control'];
   if (cc !== undefined && obj.rescc[NO_MAX_STALE] !== undefined && cc.includes('max-stale')) {
     headers['cache-control'] = cc.split(',').filter((d) => !d.trim().startsWith('max-stale')).join(',');
