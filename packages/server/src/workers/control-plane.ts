@@ -119,6 +119,26 @@ export class ControlPlane implements MetricsSource {
     this.emit({ at: now(), type: 'cache-purge', kind, value });
   }
 
+  /**
+   * An operator's drain (admin API), decided by the monitor like a health change, so it reaches every proxy the
+   * same way. Not written to the config file: a reload applies the file's `drain:` flags again. Returns the
+   * backend's state afterwards; undefined for an unknown pool or backend.
+   */
+  drain(pool: string, backendId: string): BackendState | undefined {
+    const backend = this.backendsByPool.get(pool)?.get(backendId);
+    if (backend === undefined) return undefined;
+    this.monitor.drain(pool, backend);
+    return backend.state;
+  }
+
+  /** Ends an operator's drain (see drain). */
+  undrain(pool: string, backendId: string): BackendState | undefined {
+    const backend = this.backendsByPool.get(pool)?.get(backendId);
+    if (backend === undefined) return undefined;
+    this.monitor.undrain(pool, backend);
+    return backend.state;
+  }
+
   health(): HealthSnapshot {
     return this.monitor.snapshot();
   }
