@@ -1,7 +1,7 @@
 /**
- * The admin listener: a JSON API over pools, backends, config and events, Prometheus metrics, and the mutating
- * endpoints (cache purges), which need the admin token (auth.ts) and are logged with who and what.
- * Errors: `{ "error": { "code", "message" } }`.
+ * The admin listener: a JSON API over pools, backends, config and events, a live event stream (events.ts),
+ * Prometheus metrics, and the mutating endpoints (cache purges, drains, reloads), which need the admin token
+ * (auth.ts) and are logged with who and what. Errors: `{ "error": { "code", "message", "details"? } }`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import type { ControlPlane } from '../workers/control-plane.ts';
 import { splitHostPort } from '../workers/proxy-process.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
 import { authorizeMutation } from './auth.ts';
+import { streamEvents } from './events.ts';
 import { poolView, redactedConfig } from './views.ts';
 
 type Route = (control: ControlPlane, params: string[]) => unknown;
@@ -26,6 +27,65 @@ const ROUTES: ReadonlyArray<readonly [RegExp, Route]> = [
   [/^\/api\/events$/, (c) => c.events()],
   [/^\/api\/stats$/, (c) => c.stats()],
 ];
+
+/** A mutation's answer; `did` is what the log line records, set only when something changed. */
+interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly did?: Record<string, unknown>;
+}
+
+type Mutation = (control: ControlPlane, params: string[], req: http.IncomingMessage) => Reply | Promise<Reply>;
+
+/** POST routes: each runs only once authorizeMutation allowed the request. */
+const MUTATIONS: ReadonlyArray<readonly [RegExp, Mutation]> = [
+  [/^\/api\/cache\/purge$/, (c, _, req) => purge(c, req)],
+  [/^\/api\/pools\/([^/]+)\/backends\/([^/]+)\/(drain|undrain)$/, (c, [pool, id, action]) => drainBackend(c, pool!, id!, action as 'drain' | 'undrain')],
+  [/^\/api\/reload$/, (c) => reload(c)],
+];
+
+function errorReply(status: number, code: string, message: string, details?: unknown): Reply {
+  return { status, body: { error: { code, message, details } } };
+}
+
+/** POST /api/cache/purge {"url"|"prefix"|"tag": value}: purges on every instance sharing the cache store. */
+async function purge(control: ControlPlane, req: http.IncomingMessage): Promise<Reply> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(req, 64 * 1024));
+  } catch {
+    return errorReply(400, 'FUL_ERR_ADMIN_BAD_REQUEST', 'the body must be JSON');
+  }
+  const entries = body !== null && typeof body === 'object' ? Object.entries(body) : [];
+  const [kind, value] = entries[0] ?? [];
+  if (entries.length !== 1 || (kind !== 'url' && kind !== 'prefix' && kind !== 'tag') || typeof value !== 'string' || value === '') {
+    return errorReply(400, 'FUL_ERR_ADMIN_BAD_REQUEST', 'expected one of {"url": …}, {"prefix": …}, {"tag": …}');
+  }
+  const target = kind === 'tag' ? value : purgeUrl(value);
+  control.purge(kind, target);
+  return { status: 202, body: { purged: { kind, value: target } }, did: { purge: { kind, value: target } } };
+}
+
+/**
+ * POST /api/pools/:pool/backends/:origin/drain|undrain. A runtime change only: the config file is not
+ * rewritten, so a reload applies the file's `drain:` flags again; the body says so with `persisted: false`.
+ */
+function drainBackend(control: ControlPlane, pool: string, id: string, action: 'drain' | 'undrain'): Reply {
+  const state = Object.hasOwn(control.config.pools, pool) ? control[action](pool, id) : undefined;
+  if (state === undefined) return errorReply(404, 'FUL_ERR_ADMIN_NOT_FOUND', `no backend ${id} in pool ${pool}`);
+  return { status: 200, body: { pool, backend: id, state, persisted: false }, did: { [action]: { pool, backend: id } } };
+}
+
+/** POST /api/reload: re-reads the config file; a bad one is refused with its problems, by path. */
+async function reload(control: ControlPlane): Promise<Reply> {
+  const result = await control.reload();
+  if (!result.ok) {
+    const first = result.problems[0];
+    const message = `config rejected, keeping the running one${first ? `: ${first.path ? `${first.path}: ` : ''}${first.message}` : ''}`;
+    return { ...errorReply(422, 'FUL_ERR_CONFIG_INVALID', message, result.problems), did: { reload: 'rejected' } };
+  }
+  return { status: 200, body: { ok: true }, did: { reload: 'ok' } };
+}
 
 function readBody(req: http.IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -65,7 +125,13 @@ export class AdminServer {
   constructor(control: ControlPlane, metrics: Registry, log: Logger) {
     this.server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
-      if (req.method === 'POST' && path === '/api/cache/purge') return void this.purge(req, res, control, log);
+      if (req.method === 'POST') {
+        for (const [pattern, mutation] of MUTATIONS) {
+          const m = pattern.exec(path);
+          if (m) return void this.mutate(req, res, m.slice(1), mutation, control, log);
+        }
+      }
+      if (req.method === 'GET' && path === '/api/events/stream') return streamEvents(res, control);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendError(res, 405, 'FUL_ERR_ADMIN_METHOD', `${req.method} is not allowed on ${path}`);
       }
@@ -103,31 +169,35 @@ export class AdminServer {
     });
   }
 
-  /** POST /api/cache/purge {"url"|"prefix"|"tag": value}: purges on every instance sharing the cache store. */
-  private async purge(req: http.IncomingMessage, res: http.ServerResponse, control: ControlPlane, log: Logger): Promise<void> {
+  /** Runs a mutation once the request is authorized, and logs who did what. */
+  private async mutate(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    rawParams: string[],
+    mutation: Mutation,
+    control: ControlPlane,
+    log: Logger,
+  ): Promise<void> {
+    const from = req.socket.remoteAddress;
     const auth = authorizeMutation(req, control.config.admin.token, splitHostPort(control.config.admin.listen).host);
     if (auth !== 'allowed') {
-      log.warn({ from: req.socket.remoteAddress, path: req.url, auth }, 'admin mutation refused');
+      log.warn({ from, path: req.url, auth }, 'admin mutation refused');
       res.setHeader('www-authenticate', 'Bearer');
       return sendError(res, 401, 'FUL_ERR_ADMIN_UNAUTHORIZED', auth === 'no-token-configured'
         ? 'mutations need admin.token when the admin listener is not on loopback'
         : 'a valid bearer token is required');
     }
-    let body: unknown;
+    const params = decodeParams(rawParams);
+    if (params === undefined) return sendError(res, 400, 'FUL_ERR_ADMIN_BAD_REQUEST', `malformed percent-encoding in ${req.url}`);
+    let reply: Reply;
     try {
-      body = JSON.parse(await readBody(req, 64 * 1024));
-    } catch {
-      return sendError(res, 400, 'FUL_ERR_ADMIN_BAD_REQUEST', 'the body must be JSON');
+      reply = await mutation(control, params, req);
+    } catch (err) {
+      log.error({ err, from, path: req.url }, 'admin mutation failed');
+      return sendError(res, 500, 'FUL_ERR_INTERNAL', 'internal error');
     }
-    const entries = body !== null && typeof body === 'object' ? Object.entries(body) : [];
-    const [kind, value] = entries[0] ?? [];
-    if (entries.length !== 1 || (kind !== 'url' && kind !== 'prefix' && kind !== 'tag') || typeof value !== 'string' || value === '') {
-      return sendError(res, 400, 'FUL_ERR_ADMIN_BAD_REQUEST', 'expected one of {"url": …}, {"prefix": …}, {"tag": …}');
-    }
-    const target = kind === 'tag' ? value : purgeUrl(value);
-    control.purge(kind, target);
-    log.info({ from: req.socket.remoteAddress, purge: { kind, value: target } }, 'cache purged');
-    sendJson(res, 202, { purged: { kind, value: target } });
+    if (reply.did !== undefined) log.info({ from, ...reply.did }, 'admin mutation');
+    sendJson(res, reply.status, reply.body);
   }
 
   async listen(address: string): Promise<number> {

@@ -1,0 +1,27 @@
+/**
+ * GET /api/events/stream: Server-Sent Events (WHATWG HTML §9.2). One `event: stats` message per second with the
+ * aggregated statistics, one `event: <type>` message per control plane event as it happens (backend-state,
+ * config-reloaded, config-rejected, cache-purge), and a comment line every 15 s so that idle proxies and load
+ * balancers between here and the dashboard keep the connection open. Read-only: no token.
+ */
+import type { ServerResponse } from 'node:http';
+import type { ControlPlane } from '../workers/control-plane.ts';
+
+export const STATS_EVERY_MS = 1000;
+export const KEEP_ALIVE_EVERY_MS = 15_000;
+
+export function streamEvents(res: ServerResponse, control: ControlPlane): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  // JSON has no raw newlines, so each message's data fits on one `data:` line.
+  const send = (type: string, data: unknown) => void res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  res.write(': connected\n\n');
+  const unsubscribe = control.subscribe((e) => send(e.type, e));
+  const stats = setInterval(() => send('stats', control.stats()), STATS_EVERY_MS);
+  const keepAlive = setInterval(() => void res.write(': keep-alive\n\n'), KEEP_ALIVE_EVERY_MS);
+  // 'close' comes when the client goes away and when the admin server closes its connections.
+  res.once('close', () => {
+    unsubscribe();
+    clearInterval(stats);
+    clearInterval(keepAlive);
+  });
+}
