@@ -28,7 +28,7 @@ const ROUTES: ReadonlyArray<readonly [RegExp, Route]> = [
   [/^\/api\/stats$/, (c) => c.stats()],
 ];
 
-/** A mutation's answer; `did` is what the log line records, set only when something changed. */
+/** A mutation's answer; `did` is what the log line records (absent for a malformed request, which did nothing). */
 interface Reply {
   readonly status: number;
   readonly body: unknown;

@@ -5,7 +5,7 @@ import type { PoolView } from '../../src/admin/views.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { startBackends, type TestBackend } from '../support/backend.ts';
 import { getJson } from '../support/client.ts';
-import { spawnFulcrum, startFulcrum, testConfig, type InProcessFulcrum, type SpawnedFulcrum } from '../support/fulcrum.ts';
+import { eventually, spawnFulcrum, startFulcrum, testConfig, type InProcessFulcrum, type SpawnedFulcrum } from '../support/fulcrum.ts';
 
 const TOKEN = 'a-very-secret-admin-token-0123456789';
 
@@ -85,6 +85,21 @@ describe('POST /api/pools/:pool/backends/:id/drain and /undrain', () => {
     }
     const web = (await getJson<PoolView[]>(`${fulcrum.adminUrl}/api/pools`)).body[0]!;
     assert.deepEqual(web.backends.map((b) => b.state), ['healthy', 'healthy']);
+  });
+});
+
+describe('drain in cluster mode', () => {
+  let spawned: SpawnedFulcrum | undefined;
+  after(async () => void (await spawned?.stop()));
+
+  test('a drain through the API reaches every worker: no worker sends the drained backend new requests', async () => {
+    spawned = await spawnFulcrum(testConfig({ workers: 2, pools: { web: { algorithm: 'round-robin', backends: bs.map((b) => ({ url: b.url })) } } }));
+    const id = encodeURIComponent(bs[1]!.url);
+    const res = await fetch(`${spawned.adminUrl}/api/pools/web/backends/${id}/drain`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    // The states travel to the workers over IPC: soon, not at once.
+    await eventually(async () => (await namesServed(spawned!.url, 8)).size === 1, 5000, 'the drain to reach the workers');
+    assert.deepEqual(await namesServed(spawned.url, 12), new Set([bs[0]!.name]));
   });
 });
 
