@@ -12,6 +12,7 @@ import { splitHostPort } from '../workers/proxy-process.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
 import { authorizeMutation } from './auth.ts';
 import { streamEvents } from './events.ts';
+import { DEFAULT_DASHBOARD_DIR, isDashboardPath, serveDashboard } from './static.ts';
 import { poolView, redactedConfig } from './views.ts';
 
 type Route = (control: ControlPlane, params: string[]) => unknown;
@@ -122,7 +123,8 @@ function decodeParams(raw: readonly string[]): string[] | undefined {
 export class AdminServer {
   private readonly server: http.Server;
 
-  constructor(control: ControlPlane, metrics: Registry, log: Logger) {
+  /** `dashboardDir`: the built dashboard's folder (FULCRUM_DASHBOARD_DIR, else packages/dashboard/dist). */
+  constructor(control: ControlPlane, metrics: Registry, log: Logger, dashboardDir = process.env.FULCRUM_DASHBOARD_DIR || DEFAULT_DASHBOARD_DIR) {
     this.server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
       if (req.method === 'POST') {
@@ -136,6 +138,7 @@ export class AdminServer {
         return sendError(res, 405, 'FUL_ERR_ADMIN_METHOD', `${req.method} is not allowed on ${path}`);
       }
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (isDashboardPath(path)) return void serveDashboard(dashboardDir, path, req, res);
       if (path === '/metrics') {
         metrics.metrics().then(
           (text) => {
