@@ -1,0 +1,78 @@
+/** The admin API's shapes, as packages/server/src/admin/views.ts and observability/stats.ts send them. */
+
+/** Upper bounds of the latency histogram buckets, in ms (the last bucket is +Inf): LATENCY_BUCKETS_MS. */
+export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+
+export interface Counters {
+  requests: number;
+  /** By class: index 0 = 1xx … 4 = 5xx. */
+  responses: number[];
+  errors: Record<string, number>;
+  retries: number;
+  inFlight: number;
+  latency: number[];
+  latencySumMs: number;
+}
+
+export interface PoolCounters extends Counters {
+  backends: Record<string, Counters>;
+}
+
+export interface CacheSnapshot {
+  hits: number;
+  misses: number;
+  stale: number;
+  revalidated: number;
+  coalesced: number;
+  stored: number;
+  bytes: number;
+  entries: number;
+  evictions: number;
+  storeErrors: number;
+}
+
+export interface StatsSnapshot {
+  pools: Record<string, PoolCounters>;
+  cache?: CacheSnapshot;
+  connections: number;
+}
+
+export type BackendState = 'healthy' | 'unhealthy' | 'draining' | (string & {});
+
+export interface BackendView {
+  id: string;
+  weight: number;
+  state: BackendState;
+  warmth: number;
+  inFlight: number;
+  requests: number;
+  responses: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
+  errors: Record<string, number>;
+  errorRate: number;
+  retries: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+}
+
+export interface PoolView {
+  name: string;
+  algorithm: string;
+  requests: number;
+  errorRate: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+  backends: BackendView[];
+}
+
+/** A control plane event (backend-state, config-reloaded, config-rejected, cache-purge, runtime-change). */
+export interface FulcrumEvent {
+  at: string;
+  type: string;
+  [key: string]: unknown;
+}
+
+export const EVENT_TYPES = ['backend-state', 'config-reloaded', 'config-rejected', 'cache-purge', 'runtime-change'] as const;
+
+/** One `stats` message and when the dashboard received it (ms since the epoch). */
+export interface Sample {
+  t: number;
+  stats: StatsSnapshot;
+}
