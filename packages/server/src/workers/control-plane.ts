@@ -3,8 +3,8 @@
  * health checking once for all processes, takes the proxies' outcome reports, pushes backend states to them,
  * and keeps the events and aggregated statistics the admin API and metrics read.
  */
-import type { Config } from '../config/schema.ts';
-import { formatProblems, loadConfigFile, type ConfigProblem } from '../config/load.ts';
+import type { AlgorithmName, BackendConfig, Config } from '../config/schema.ts';
+import { formatProblems, loadConfigFile, parseConfig, type ConfigProblem } from '../config/load.ts';
 import { HttpHealthChecker } from '../health/checker.ts';
 import { HealthMonitor } from '../health/monitor.ts';
 import type { HealthEvent, HealthSnapshot } from '../health/state.ts';
@@ -29,9 +29,22 @@ export type FulcrumEvent =
   | { readonly at: string; readonly type: 'backend-state'; readonly pool: string; readonly backend: string; readonly from: BackendState; readonly to: BackendState; readonly reason: string }
   | { readonly at: string; readonly type: 'config-reloaded' }
   | { readonly at: string; readonly type: 'cache-purge'; readonly kind: 'url' | 'prefix' | 'tag'; readonly value: string }
-  | { readonly at: string; readonly type: 'config-rejected'; readonly problems: readonly ConfigProblem[] };
+  | { readonly at: string; readonly type: 'config-rejected'; readonly problems: readonly ConfigProblem[] }
+  | { readonly at: string; readonly type: 'runtime-change'; readonly change: RuntimeChange; readonly by: string };
 
 export type ReloadResult = { ok: true } | { ok: false; problems: ConfigProblem[] };
+
+/** An operator's change to one pool through the admin API; `backend` is an origin (the backend's id). */
+export type RuntimeChange =
+  | { readonly kind: 'weight'; readonly pool: string; readonly backend: string; readonly weight: number }
+  | { readonly kind: 'add-backend'; readonly pool: string; readonly backend: string; readonly config: BackendConfig }
+  | { readonly kind: 'remove-backend'; readonly pool: string; readonly backend: string }
+  | { readonly kind: 'algorithm'; readonly pool: string; readonly algorithm: AlgorithmName };
+
+export type RuntimeChangeResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'no-pool' | 'no-backend' | 'exists' }
+  | { readonly ok: false; readonly reason: 'invalid'; readonly problems: readonly ConfigProblem[] };
 
 const EVENTS_KEPT = 500;
 
@@ -106,12 +119,50 @@ export class ControlPlane implements MetricsSource {
     ] as const) {
       if (before !== after) this.log.warn(`${what} changed from ${before} to ${after}: this takes effect on restart`);
     }
-    this.current = config;
-    this.installBackends(config);
-    this.link?.applyConfig(config, this.allStates());
+    this.install(config);
     this.reloadCounts.ok++;
     this.log.info('config reloaded');
     this.emit({ at: now(), type: 'config-reloaded' });
+  }
+
+  /**
+   * A runtime change (admin API): a new config derived from the running one, validated by the schema like a file
+   * and installed like a reload, so unchanged backends keep their state and counters and every proxy gets it.
+   * Not written to the config file: a reload from disk replaces it with the file's view.
+   */
+  change(change: RuntimeChange, by: string): RuntimeChangeResult {
+    if (!Object.hasOwn(this.current.pools, change.pool)) return { ok: false, reason: 'no-pool' };
+    const next = structuredClone(this.current);
+    this.keepRuntimeDrains(next);
+    const pool = next.pools[change.pool]!;
+    const index = change.kind === 'algorithm' ? -1 : pool.backends.findIndex((b) => new URL(b.url).origin === change.backend);
+    switch (change.kind) {
+      case 'weight':
+        if (index === -1) return { ok: false, reason: 'no-backend' };
+        pool.backends[index]!.weight = change.weight;
+        break;
+      case 'add-backend':
+        if (index !== -1) return { ok: false, reason: 'exists' };
+        pool.backends.push({ ...change.config });
+        break;
+      case 'remove-backend':
+        if (index === -1) return { ok: false, reason: 'no-backend' };
+        pool.backends.splice(index, 1);
+        break;
+      case 'algorithm':
+        pool.algorithm = change.algorithm;
+        break;
+    }
+    // Already resolved: no environment references are read again (env {}).
+    const parsed = parseConfig(next, {});
+    if (!parsed.ok) {
+      this.log.error({ by, change, problems: parsed.problems }, 'runtime change rejected');
+      return { ok: false, reason: 'invalid', problems: parsed.problems };
+    }
+    this.install(parsed.config);
+    this.log.info({ by, change }, 'runtime change');
+    this.emit({ at: now(), type: 'runtime-change', change, by });
+    return { ok: true };
   }
 
   purge(kind: 'url' | 'prefix' | 'tag', value: string): void {
@@ -184,6 +235,24 @@ export class ControlPlane implements MetricsSource {
   stop(): void {
     this.monitor.stop();
     this.checker.close();
+  }
+
+  private install(config: Config): void {
+    this.current = config;
+    this.installBackends(config);
+    this.link?.applyConfig(config, this.allStates());
+  }
+
+  /**
+   * Writes operators' runtime drains into a derived config, since installBackends undrains every backend whose
+   * config says `drain: false`: another runtime change must not end a drain done through the API.
+   */
+  private keepRuntimeDrains(config: Config): void {
+    for (const [name, pool] of Object.entries(config.pools)) {
+      for (const b of pool.backends) {
+        if (this.backendsByPool.get(name)?.get(new URL(b.url).origin)?.state === 'draining') b.drain = true;
+      }
+    }
   }
 
   private installBackends(config: Config): void {
