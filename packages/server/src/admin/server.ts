@@ -12,42 +12,49 @@ import { splitHostPort } from '../workers/proxy-process.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
 import { authorizeMutation } from './auth.ts';
 import { streamEvents } from './events.ts';
+import { OPENAPI } from './openapi.ts';
+import { errorReply, readBody, type Reply } from './reply.ts';
+import { addBackend, removeBackend, setAlgorithm, setWeight } from './runtime.ts';
 import { DEFAULT_DASHBOARD_DIR, isDashboardPath, serveDashboard } from './static.ts';
 import { poolView, redactedConfig } from './views.ts';
 
 type Route = (control: ControlPlane, params: string[]) => unknown;
 
-const ROUTES: ReadonlyArray<readonly [RegExp, Route]> = [
-  [/^\/api\/pools$/, (c) => Object.keys(c.config.pools).map((name) => poolView(name, c.config, c.backendsOf(name), c.stats(), c.health()))],
+/** `/api/pools/{pool}` → a pattern whose groups are the `{…}` parameters, in order. */
+function compile(template: string): RegExp {
+  return new RegExp(`^${template.replace(/\{[^}]+\}/g, '([^/]+)')}$`);
+}
+
+/** GET routes answering JSON, by OpenAPI path template (openapi.ts documents each; a test checks). */
+export const ROUTES: ReadonlyArray<readonly [string, Route]> = [
+  ['/api/pools', (c) => Object.keys(c.config.pools).map((name) => poolView(name, c.config, c.backendsOf(name), c.stats(), c.health()))],
   [
-    /^\/api\/pools\/([^/]+)$/,
+    '/api/pools/{pool}',
     // Own properties only: `constructor` or `__proto__` are not pools.
     (c, [name]) => (Object.hasOwn(c.config.pools, name!) ? poolView(name!, c.config, c.backendsOf(name!), c.stats(), c.health()) : undefined),
   ],
-  [/^\/api\/config$/, (c) => redactedConfig(c.config)],
-  [/^\/api\/events$/, (c) => c.events()],
-  [/^\/api\/stats$/, (c) => c.stats()],
+  ['/api/config', (c) => redactedConfig(c.config)],
+  ['/api/events', (c) => c.events()],
+  ['/api/stats', (c) => c.stats()],
+  ['/api/openapi.json', () => OPENAPI],
 ];
-
-/** A mutation's answer; `did` is what the log line records (absent for a malformed request, which did nothing). */
-interface Reply {
-  readonly status: number;
-  readonly body: unknown;
-  readonly did?: Record<string, unknown>;
-}
 
 type Mutation = (control: ControlPlane, params: string[], req: http.IncomingMessage) => Reply | Promise<Reply>;
 
-/** POST routes: each runs only once authorizeMutation allowed the request. */
-const MUTATIONS: ReadonlyArray<readonly [RegExp, Mutation]> = [
-  [/^\/api\/cache\/purge$/, (c, _, req) => purge(c, req)],
-  [/^\/api\/pools\/([^/]+)\/backends\/([^/]+)\/(drain|undrain)$/, (c, [pool, id, action]) => drainBackend(c, pool!, id!, action as 'drain' | 'undrain')],
-  [/^\/api\/reload$/, (c) => reload(c)],
+/** Mutating routes, by method and path template: each runs only once authorizeMutation allowed the request. */
+export const MUTATIONS: ReadonlyArray<readonly ['POST' | 'DELETE', string, Mutation]> = [
+  ['POST', '/api/cache/purge', (c, _, req) => purge(c, req)],
+  ['POST', '/api/pools/{pool}/backends/{id}/drain', (c, [pool, id]) => drainBackend(c, pool!, id!, 'drain')],
+  ['POST', '/api/pools/{pool}/backends/{id}/undrain', (c, [pool, id]) => drainBackend(c, pool!, id!, 'undrain')],
+  ['POST', '/api/pools/{pool}/backends/{id}/weight', (c, [pool, id], req) => setWeight(c, pool!, id!, req)],
+  ['POST', '/api/pools/{pool}/backends', (c, [pool], req) => addBackend(c, pool!, req)],
+  ['DELETE', '/api/pools/{pool}/backends/{id}', (c, [pool, id], req) => removeBackend(c, pool!, id!, req)],
+  ['POST', '/api/pools/{pool}/algorithm', (c, [pool], req) => setAlgorithm(c, pool!, req)],
+  ['POST', '/api/reload', (c) => reload(c)],
 ];
 
-function errorReply(status: number, code: string, message: string, details?: unknown): Reply {
-  return { status, body: { error: { code, message, details } } };
-}
+const COMPILED_ROUTES = ROUTES.map(([template, route]) => [compile(template), route] as const);
+const COMPILED_MUTATIONS = MUTATIONS.map(([method, template, mutation]) => [method, compile(template), mutation] as const);
 
 /** POST /api/cache/purge {"url"|"prefix"|"tag": value}: purges on every instance sharing the cache store. */
 async function purge(control: ControlPlane, req: http.IncomingMessage): Promise<Reply> {
@@ -88,19 +95,6 @@ async function reload(control: ControlPlane): Promise<Reply> {
   return { status: 200, body: { ok: true }, did: { reload: 'ok' } };
 }
 
-function readBody(req: http.IncomingMessage, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      text += chunk;
-      if (text.length > max) req.destroy(new Error('body too large'));
-    });
-    req.on('end', () => resolve(text));
-    req.on('error', reject);
-  });
-}
-
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
@@ -127,8 +121,9 @@ export class AdminServer {
   constructor(control: ControlPlane, metrics: Registry, log: Logger, dashboardDir = process.env.FULCRUM_DASHBOARD_DIR || DEFAULT_DASHBOARD_DIR) {
     this.server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
-      if (req.method === 'POST') {
-        for (const [pattern, mutation] of MUTATIONS) {
+      if (req.method === 'POST' || req.method === 'DELETE') {
+        for (const [method, pattern, mutation] of COMPILED_MUTATIONS) {
+          if (method !== req.method) continue;
           const m = pattern.exec(path);
           if (m) return void this.mutate(req, res, m.slice(1), mutation, control, log);
         }
@@ -152,7 +147,7 @@ export class AdminServer {
         );
         return;
       }
-      for (const [pattern, route] of ROUTES) {
+      for (const [pattern, route] of COMPILED_ROUTES) {
         const m = pattern.exec(path);
         if (!m) continue;
         const params = decodeParams(m.slice(1));

@@ -1,0 +1,61 @@
+/**
+ * The runtime mutations of pools: a backend's weight, adding and removing backends, the balancing algorithm.
+ * Each goes through ControlPlane.change, which validates the derived config with the schema and installs it like
+ * a reload. None is written to the config file: a reload from disk replaces them with the file's view, which
+ * every answer says with `persisted: false`.
+ */
+import type http from 'node:http';
+import { z } from 'zod';
+import { ALGORITHMS, BackendConfigSchema } from '../config/schema.ts';
+import type { ControlPlane, RuntimeChange } from '../workers/control-plane.ts';
+import { errorReply, readValid, type Reply } from './reply.ts';
+
+const WeightBody = z.strictObject({ weight: BackendConfigSchema.shape.weight.unwrap() });
+const AlgorithmBody = z.strictObject({ algorithm: z.enum(ALGORITHMS) });
+
+function apply(control: ControlPlane, change: RuntimeChange, req: http.IncomingMessage, answer: Record<string, unknown>): Reply {
+  const result = control.change(change, req.socket.remoteAddress ?? 'unknown');
+  if (result.ok) return { status: 200, body: { ...answer, persisted: false }, did: { change } };
+  switch (result.reason) {
+    case 'no-pool':
+      return errorReply(404, 'FUL_ERR_ADMIN_NOT_FOUND', `no pool ${change.pool}`);
+    case 'no-backend':
+      return errorReply(404, 'FUL_ERR_ADMIN_NOT_FOUND', `no backend ${'backend' in change ? change.backend : ''} in pool ${change.pool}`);
+    case 'exists':
+      return errorReply(409, 'FUL_ERR_ADMIN_CONFLICT', `pool ${change.pool} already has backend ${'backend' in change ? change.backend : ''}`);
+    case 'invalid': {
+      const first = result.problems[0];
+      const message = `the change would make the config invalid${first ? `: ${first.path ? `${first.path}: ` : ''}${first.message}` : ''}`;
+      return { ...errorReply(422, 'FUL_ERR_CONFIG_INVALID', message, result.problems), did: { change, rejected: true } };
+    }
+  }
+}
+
+/** POST /api/pools/:pool/backends/:id/weight {"weight": 1..1000}. */
+export async function setWeight(control: ControlPlane, pool: string, backend: string, req: http.IncomingMessage): Promise<Reply> {
+  const body = await readValid(req, WeightBody);
+  if ('reply' in body) return body.reply;
+  const { weight } = body.value;
+  return apply(control, { kind: 'weight', pool, backend, weight }, req, { pool, backend, weight });
+}
+
+/** POST /api/pools/:pool/backends {"url", "weight"?, "max_connections"?, "drain"?}: validated as in the config file. */
+export async function addBackend(control: ControlPlane, pool: string, req: http.IncomingMessage): Promise<Reply> {
+  const body = await readValid(req, BackendConfigSchema);
+  if ('reply' in body) return body.reply;
+  const backend = new URL(body.value.url).origin;
+  return apply(control, { kind: 'add-backend', pool, backend, config: body.value }, req, { pool, backend, weight: body.value.weight });
+}
+
+/** DELETE /api/pools/:pool/backends/:id: no new requests go to it; those in flight finish (its connections close when idle). */
+export function removeBackend(control: ControlPlane, pool: string, backend: string, req: http.IncomingMessage): Reply {
+  return apply(control, { kind: 'remove-backend', pool, backend }, req, { pool, backend, removed: true });
+}
+
+/** POST /api/pools/:pool/algorithm {"algorithm": one of ALGORITHMS}. */
+export async function setAlgorithm(control: ControlPlane, pool: string, req: http.IncomingMessage): Promise<Reply> {
+  const body = await readValid(req, AlgorithmBody);
+  if ('reply' in body) return body.reply;
+  const { algorithm } = body.value;
+  return apply(control, { kind: 'algorithm', pool, algorithm }, req, { pool, algorithm });
+}
