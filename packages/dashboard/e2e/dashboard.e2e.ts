@@ -1,0 +1,134 @@
+/**
+ * The dashboard end to end: a real Fulcrum in-process with two backends and a bounded load, the built dashboard
+ * (packages/dashboard/dist: run `npm run build:dashboard` first) served by its admin listener, in Debian's
+ * Chromium driven by playwright-core. Saves docs/screenshots/overview.png and pools.png.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startBackends, type TestBackend } from '../../server/test/support/backend.ts';
+import { eventually, startFulcrum, type InProcessFulcrum } from '../../server/test/support/fulcrum.ts';
+
+const TOKEN = 'e2e-admin-token-0123456789abcdef';
+const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url));
+const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+
+interface BackendView {
+  id: string;
+  state: string;
+  requests: number;
+}
+
+let bs: TestBackend[];
+let fulcrum: InProcessFulcrum;
+let browser: BrowserContext;
+let page: Page;
+let profile: string;
+const load = { ok: 0, failed: 0, stop: false, done: Promise.resolve() };
+
+/** Requests one after another until stopped, at most `max` and for at most `ms`: the test's traffic. */
+function startLoad(url: string, max = 20_000, ms = 60_000): void {
+  const until = Date.now() + ms;
+  load.done = (async () => {
+    for (let i = 0; i < max && !load.stop && Date.now() < until; i++) {
+      try {
+        const res = await fetch(`${url}/item/${i}`);
+        await res.arrayBuffer();
+        if (res.ok) load.ok++;
+        else load.failed++;
+      } catch {
+        load.failed++;
+      }
+      // A few ms apart: steady traffic without starving the browser of CPU.
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+}
+
+async function backends(): Promise<BackendView[]> {
+  const pools = (await (await fetch(`${fulcrum.adminUrl}/api/pools`)).json()) as Array<{ backends: BackendView[] }>;
+  return pools[0]!.backends;
+}
+
+before(async () => {
+  assert.ok(existsSync(DIST), `no ${DIST}: run npm run build:dashboard first`);
+  bs = await startBackends(2);
+  fulcrum = await startFulcrum({
+    admin: { listen: '127.0.0.1:0', token: TOKEN },
+    pools: { web: { algorithm: 'round-robin', backends: bs.map((b) => ({ url: b.url })) } },
+  });
+  startLoad(fulcrum.url);
+  profile = await mkdtemp(join(tmpdir(), 'fulcrum-chromium-'));
+  // A fresh profile each run (playwright passes it as --user-data-dir); the background-networking flags keep
+  // Chromium from calling out, which this machine's closed network refuses.
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 860 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  await mkdir(SCREENSHOTS, { recursive: true });
+});
+
+after(async () => {
+  load.stop = true;
+  await load.done;
+  await browser?.close();
+  await fulcrum?.stop();
+  for (const b of bs ?? []) await b.close();
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+test('the overview shows the live stream connected and the request counter moving', async () => {
+  await page.goto(`${fulcrum.adminUrl}/`);
+  await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor({ timeout: 10_000 });
+  const total = page.getByTestId('requests-total');
+  await total.waitFor({ timeout: 10_000 });
+  const first = Number((await total.locator('.stat-value').textContent()) ?? 0);
+  await eventually(async () => Number((await total.locator('.stat-value').textContent()) ?? 0) > first, 10_000, 'the request counter to move');
+  // The charts are drawn once two snapshots gave a rate.
+  await page.locator('.chart canvas').first().waitFor({ timeout: 10_000 });
+  await eventually(async () => ((await page.getByTestId('rps').locator('.stat-value').textContent()) ?? '—') !== '—', 10_000, 'a request rate');
+  await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
+});
+
+test('draining a backend from the pools page stops its traffic while requests keep succeeding', async () => {
+  const drained = bs[1]!.url;
+  await page.getByLabel('Admin token').fill(TOKEN);
+  await page.getByRole('link', { name: 'Pools & backends' }).click();
+  const button = page.getByRole('button', { name: `Drain ${drained}` });
+  await button.waitFor({ timeout: 10_000 });
+  let asked = '';
+  page.once('dialog', (d) => {
+    asked = d.message();
+    void d.accept();
+  });
+  const failedBefore = load.failed;
+  await button.click();
+  await page.getByText(`${drained} is now draining.`).waitFor({ timeout: 10_000 });
+  assert.match(asked, /Drain/);
+  await page.getByRole('button', { name: `Undrain ${drained}` }).waitFor({ timeout: 10_000 });
+
+  const view = async (id: string) => (await backends()).find((b) => b.id === id)!;
+  assert.equal((await view(drained)).state, 'draining');
+  // Let in-flight requests finish, then: the drained backend's counter stands still while the other's goes on.
+  const okAtDrain = load.ok;
+  await eventually(() => load.ok >= okAtDrain + 5, 10_000, 'requests after the drain');
+  const drainedCount = (await view(drained)).requests;
+  const otherCount = (await view(bs[0]!.url)).requests;
+  const okBefore = load.ok;
+  await eventually(() => load.ok >= okBefore + 50, 15_000, '50 more requests');
+  assert.equal((await view(drained)).requests, drainedCount, 'the drained backend got no new requests');
+  assert.ok((await view(bs[0]!.url)).requests >= otherCount + 50, 'the other backend took the traffic');
+  assert.equal(load.failed, failedBefore, 'no request failed');
+
+  await page.getByText('share', { exact: false }).first().waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'pools.png'), fullPage: true });
+});
