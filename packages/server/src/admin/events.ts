@@ -1,7 +1,7 @@
 /**
  * GET /api/events/stream: Server-Sent Events (WHATWG HTML §9.2). One `event: stats` message per second with the
  * aggregated statistics, one `event: <type>` message per control plane event as it happens (backend-state,
- * config-reloaded, config-rejected, cache-purge), and a comment line every 15 s so that idle proxies and load
+ * config-reloaded, config-rejected, cache-purge, runtime-change), and a comment line every 15 s so that idle proxies and load
  * balancers between here and the dashboard keep the connection open. Read-only: no token.
  */
 import type { ServerResponse } from 'node:http';

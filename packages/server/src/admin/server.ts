@@ -1,7 +1,7 @@
 /**
  * The admin listener: a JSON API over pools, backends, config and events, a live event stream (events.ts),
- * Prometheus metrics, and the mutating endpoints (cache purges, drains, reloads), which need the admin token
- * (auth.ts) and are logged with who and what. Errors: `{ "error": { "code", "message", "details"? } }`.
+ * Prometheus metrics, an OpenAPI document (openapi.ts), and the mutating endpoints (cache purges, drains, reloads,
+ * runtime changes in runtime.ts), which need the admin token (auth.ts) and are logged with who and what. Errors: `{ "error": { "code", "message", "details"? } }`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
