@@ -96,6 +96,9 @@ test('the overview shows the live stream connected and the request counter movin
   // The charts are drawn once two snapshots gave a rate.
   await page.locator('.chart canvas').first().waitFor({ timeout: 10_000 });
   await eventually(async () => ((await page.getByTestId('rps').locator('.stat-value').textContent()) ?? '—') !== '—', 10_000, 'a request rate');
+  // A few seconds of points, for a screenshot that shows lines rather than dots.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="requests-total"] .stat-value')?.textContent) > 0, null, { timeout: 10_000 });
+  await new Promise((r) => setTimeout(r, 4000));
   await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
 });
 
@@ -129,6 +132,7 @@ test('draining a backend from the pools page stops its traffic while requests ke
   assert.ok((await view(bs[0]!.url)).requests >= otherCount + 50, 'the other backend took the traffic');
   assert.equal(load.failed, failedBefore, 'no request failed');
 
-  await page.getByText('share', { exact: false }).first().waitFor();
+  // The page's share column follows: the drained backend's share of the last seconds falls to zero.
+  await page.locator(`tr[data-backend="${drained}"] td:nth-child(4)`).filter({ hasText: '0.0 %' }).waitFor({ timeout: 15_000 });
   await page.screenshot({ path: join(SCREENSHOTS, 'pools.png'), fullPage: true });
 });

@@ -2,6 +2,8 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 
+const WINDOW_S = 120;
+
 export interface ChartProps {
   title: string;
   series: Array<{ label: string; color: string }>;
@@ -24,7 +26,8 @@ export function Chart({ title, series, data, unit = '', height = 180 }: ChartPro
         height,
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true } },
+        // The last two minutes, whatever is in the data: the chart scrolls instead of rescaling.
+        scales: { x: { time: true, range: (_u, _min, max) => [max - WINDOW_S, max] } },
         axes: [{}, { values: (_u, ticks) => ticks.map((v) => `${v}${unit}`), size: 60 }],
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true }))],
       },
