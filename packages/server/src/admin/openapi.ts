@@ -57,6 +57,29 @@ export const OPENAPI = {
           },
         },
       },
+      TopEntry: { type: 'object', required: ['name', 'count'], properties: { name: { type: 'string' }, count: { type: 'integer' } } },
+      Cache: {
+        type: 'object',
+        properties: {
+          hits: { type: 'integer', description: 'Served fresh from the cache.' },
+          misses: { type: 'integer' },
+          stale: { type: 'integer', description: 'Served stale: while revalidating, or because the backend failed.' },
+          revalidated: { type: 'integer' },
+          coalesced: { type: 'integer' },
+          stored: { type: 'integer' },
+          bytes: { type: 'integer' },
+          entries: { type: 'integer' },
+          evictions: { type: 'integer' },
+          storeErrors: { type: 'integer' },
+          topUrls: {
+            description: 'Up to 10 cached URLs (host and path, no scheme) with the most hits (fresh, stale or collapsed), largest first. Approximate: counted in bounded memory per process, then summed.',
+            type: 'array',
+            maxItems: 10,
+            items: ref('TopEntry'),
+          },
+          topTags: { description: 'Up to 10 tags with the most hits, as topUrls; a hit counts once for each tag of its entry.', type: 'array', maxItems: 10, items: ref('TopEntry') },
+        },
+      },
       Problem: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
       Pool: {
         type: 'object',
@@ -96,6 +119,12 @@ export const OPENAPI = {
       },
     },
     '/api/stats': { get: { summary: 'Traffic statistics, summed over the proxy processes.', responses: { 200: ok('The statistics.') } } },
+    '/api/cache': {
+      get: {
+        summary: 'The response cache, summed over the proxy processes: hits, misses, stale, size, and the URLs and tags with the most hits.',
+        responses: { 200: ok('The cache figures.', ref('Cache')) },
+      },
+    },
     '/api/openapi.json': { get: { summary: 'This document.', responses: { 200: ok('OpenAPI 3.1.') } } },
     '/api/cache/purge': {
       post: mutation(

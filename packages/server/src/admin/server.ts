@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ControlPlane } from '../workers/control-plane.ts';
 import { splitHostPort } from '../workers/proxy-process.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
+import { EMPTY_CACHE } from '../observability/stats.ts';
 import { authorizeMutation } from './auth.ts';
 import { streamEvents } from './events.ts';
 import { OPENAPI } from './openapi.ts';
@@ -36,6 +37,7 @@ export const ROUTES: ReadonlyArray<readonly [string, Route]> = [
   ['/api/config', (c) => redactedConfig(c.config)],
   ['/api/events', (c) => c.events()],
   ['/api/stats', (c) => c.stats()],
+  ['/api/cache', (c) => ({ ...(c.stats().cache ?? EMPTY_CACHE) })],
   ['/api/openapi.json', () => OPENAPI],
 ];
 

@@ -9,6 +9,7 @@ import { Flights } from './flight.ts';
 import type { Purge, PurgeBus } from './purge-bus.ts';
 import type { CacheStore, StoredResponse } from './store.ts';
 import { MemoryStore } from './stores/memory.ts';
+import { TopCounter } from './top.ts';
 import type { CacheCounters } from '../observability/stats.ts';
 
 /** Bans older than this can match nothing: no entry lives longer (stores cap TTLs at a day). */
@@ -17,6 +18,9 @@ export const MAX_TTL_MS = BAN_RETENTION_MS;
 
 export class HttpCache {
   readonly counters: CacheCounters = { hits: 0, misses: 0, stale: 0, revalidated: 0, coalesced: 0, stored: 0 };
+  /** The URLs and tags with the most hits, in bounded memory (Space-Saving). */
+  readonly topUrls = new TopCounter();
+  readonly topTags = new TopCounter();
   readonly flights = new Flights();
   readonly coalesceTimeoutMs: number;
   private readonly store: CacheStore;
@@ -64,6 +68,12 @@ export class HttpCache {
       return undefined;
     }
     return entry;
+  }
+
+  /** A response served from `entry` (fresh, stale or collapsed): counts its URL and each of its tags. */
+  noteHit(entry: StoredResponse): void {
+    this.topUrls.add(entry.url);
+    for (let i = 0; i < entry.tags.length; i++) this.topTags.add(entry.tags[i]!);
   }
 
   set(key: string, entry: StoredResponse, ttlMs: number): void {

@@ -4,11 +4,10 @@
  * a name not in a full table takes over the smallest counter and inherits its count, so a count overestimates by
  * at most that inherited error, and any name seen more than total/capacity times is sure to be in the table.
  */
+import { mergeTop, type TopEntry } from '../observability/stats.ts';
 
-export interface TopEntry {
-  name: string;
-  count: number;
-}
+// mergeTop lives with sumSnapshots (observability imports nothing from cache); re-exported for callers here.
+export { mergeTop, type TopEntry };
 
 export const DEFAULT_TOP_CAPACITY = 64;
 
@@ -48,19 +47,6 @@ export class TopCounter {
   /** The `n` largest counts, largest first (ties by name, so that the order is stable). */
   top(n: number): TopEntry[] {
     const all: TopEntry[] = this.names.map((name, i) => ({ name, count: this.counts[i]! }));
-    return all.sort(byCount).slice(0, Math.max(0, n));
+    return all.sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, Math.max(0, n));
   }
-}
-
-function byCount(a: TopEntry, b: TopEntry): number {
-  return b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-}
-
-/** Several processes' top lists as one: counts summed by name, the `n` largest kept, largest first. */
-export function mergeTop(lists: Iterable<readonly TopEntry[]>, n: number): TopEntry[] {
-  const sums = new Map<string, number>();
-  for (const list of lists) for (const { name, count } of list) sums.set(name, (sums.get(name) ?? 0) + count);
-  return Array.from(sums, ([name, count]) => ({ name, count }))
-    .sort(byCount)
-    .slice(0, Math.max(0, n));
 }

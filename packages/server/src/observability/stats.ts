@@ -40,15 +40,31 @@ export interface CacheCounters {
   stored: number;
 }
 
-/** The cache's counters and its store's figures, summed over processes like the rest. */
+/** A name (a cached URL, a tag) and how many cache hits it had. */
+export interface TopEntry {
+  name: string;
+  count: number;
+}
+
+/** How many names a snapshot carries in each top list. */
+export const TOP_LIST_LENGTH = 10;
+
+/** The cache's counters and its store's figures, summed over processes like the rest; top lists merged. */
 export interface CacheSnapshot extends CacheCounters {
   bytes: number;
   entries: number;
   evictions: number;
   storeErrors: number;
+  /** The URLs with the most hits (fresh, stale or collapsed), largest first; approximate (cache/top.ts). */
+  topUrls: TopEntry[];
+  /** The tags with the most hits, counted once per hit on an entry carrying them. */
+  topTags: TopEntry[];
 }
 
-export const EMPTY_CACHE: CacheSnapshot = {
+/** The summed figures of CacheSnapshot: everything but the top lists. */
+type CacheFigure = Exclude<keyof CacheSnapshot, 'topUrls' | 'topTags'>;
+
+export const EMPTY_CACHE: Readonly<CacheSnapshot> = {
   hits: 0,
   misses: 0,
   stale: 0,
@@ -59,7 +75,27 @@ export const EMPTY_CACHE: CacheSnapshot = {
   entries: 0,
   evictions: 0,
   storeErrors: 0,
+  topUrls: [],
+  topTags: [],
 };
+
+const CACHE_FIGURES = Object.keys(EMPTY_CACHE).filter((k) => k !== 'topUrls' && k !== 'topTags') as CacheFigure[];
+
+function byCount(a: TopEntry, b: TopEntry): number {
+  return b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/**
+ * Several processes' top lists as one: counts summed by name, the `n` largest kept, largest first (ties by name).
+ * Here rather than in cache/top.ts because sumSnapshots needs it and observability imports nothing from cache.
+ */
+export function mergeTop(lists: Iterable<readonly TopEntry[]>, n: number): TopEntry[] {
+  const sums = new Map<string, number>();
+  for (const list of lists) for (const { name, count } of list) sums.set(name, (sums.get(name) ?? 0) + count);
+  return Array.from(sums, ([name, count]) => ({ name, count }))
+    .sort(byCount)
+    .slice(0, Math.max(0, n));
+}
 
 export interface StatsSnapshot {
   pools: Record<string, PoolCounters>;
@@ -154,16 +190,26 @@ function addCounters(into: Counters, from: Counters): void {
 
 /** The sum of several workers' snapshots. */
 export function sumSnapshots(snapshots: Iterable<StatsSnapshot>): StatsSnapshot {
-  const total: StatsSnapshot = { pools: {}, connections: 0, cache: { ...EMPTY_CACHE } };
+  const cache: CacheSnapshot = { ...EMPTY_CACHE };
+  const total: StatsSnapshot = { pools: {}, connections: 0, cache };
+  const urls: TopEntry[][] = [];
+  const tags: TopEntry[][] = [];
   for (const s of snapshots) {
     total.connections += s.connections;
-    if (s.cache !== undefined) for (const k of Object.keys(EMPTY_CACHE) as Array<keyof CacheSnapshot>) total.cache![k] += s.cache[k];
+    if (s.cache !== undefined) {
+      for (const k of CACHE_FIGURES) cache[k] += s.cache[k];
+      urls.push(s.cache.topUrls);
+      tags.push(s.cache.topTags);
+    }
     for (const [name, pool] of Object.entries(s.pools)) {
       const into = own(total.pools, name, newPoolCounters);
       addCounters(into, pool);
       for (const [id, b] of Object.entries(pool.backends)) addCounters(own(into.backends, id, newCounters), b);
     }
   }
+  // Each worker sends its own top 10: a name just below the cut in every worker can be missed (approximate).
+  cache.topUrls = mergeTop(urls, TOP_LIST_LENGTH);
+  cache.topTags = mergeTop(tags, TOP_LIST_LENGTH);
   return total;
 }
 

@@ -176,11 +176,13 @@ export class Pipeline {
       const found = lookup(entry, cacheRequestOf(ctx), now);
       if (found.state === 'fresh') {
         cache.counters.hits++;
+        cache.noteHit(entry);
         serveFromCache(ctx, entry, cacheStatus({ hit: true, ttlMs: found.ttlMs }), now);
         return 'responded';
       }
       if (found.state === 'stale-while-revalidate') {
         cache.counters.stale++;
+        cache.noteHit(entry);
         serveFromCache(ctx, entry, cacheStatus({ hit: true, fwd: 'stale', ttlMs: found.ttlMs }), now);
         this.upstreamRequestFilter(ctx, ctx.pool!);
         refreshInBackground(ctx, entry, key, this.deps);
@@ -202,6 +204,7 @@ export class Pipeline {
       if (ctx.finished) return 'responded';
       if (shared === undefined) return 'continue'; // not storable, failed or too slow: fetch for ourselves
       const at = this.deps.wallClock.now();
+      cache.noteHit(shared);
       serveFromCache(ctx, shared, cacheStatus({ fwd: 'miss', collapsed: true, ttlMs: ttlOf(shared, at) }), at);
       return 'responded';
     });
@@ -362,6 +365,7 @@ export class Pipeline {
       // RFC 5861 §4: the backend failed, and the stale response may stand in for it.
       ctx.error = error;
       this.deps.cache.counters.stale++;
+      this.deps.cache.noteHit(stale);
       const now = this.deps.wallClock.now();
       serveFromCache(ctx, stale, cacheStatus({ hit: true, fwd: 'stale', detail: error.code }), now);
       return;

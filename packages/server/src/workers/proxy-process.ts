@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
-import { TrafficStats, type StatsSnapshot } from '../observability/stats.ts';
+import { TOP_LIST_LENGTH, TrafficStats, type StatsSnapshot } from '../observability/stats.ts';
 import type { DownstreamServer } from '../downstream/server.ts';
 import { createProxyServer, drainServer, type ProxyServerDeps } from '../proxy/server.ts';
 import { Pipeline, type PipelineDeps } from '../proxy/pipeline.ts';
@@ -84,7 +84,15 @@ export class ProxyProcess {
     const runtime = this.pipeline.runtime;
     const snapshot = this.stats.snapshot((pool, id) => runtime.findBackend(pool, id)?.inFlight);
     const store = this.cache.storeStats;
-    snapshot.cache = { ...this.cache.counters, bytes: store.bytes ?? 0, entries: store.entries ?? 0, evictions: store.evictions, storeErrors: store.errors };
+    snapshot.cache = {
+      ...this.cache.counters,
+      bytes: store.bytes ?? 0,
+      entries: store.entries ?? 0,
+      evictions: store.evictions,
+      storeErrors: store.errors,
+      topUrls: this.cache.topUrls.top(TOP_LIST_LENGTH),
+      topTags: this.cache.topTags.top(TOP_LIST_LENGTH),
+    };
     return snapshot;
   }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { mergeTop, TopCounter } from '../../../src/cache/top.ts';
+import { EMPTY_CACHE, sumSnapshots, type StatsSnapshot } from '../../../src/observability/stats.ts';
 
 describe('TopCounter (Space-Saving)', () => {
   test('counts exactly while the table has room, largest first', () => {
@@ -59,5 +60,25 @@ describe('mergeTop', () => {
 
   test('of no lists is empty', () => {
     assert.deepEqual(mergeTop([], 10), []);
+  });
+});
+
+describe('sumSnapshots', () => {
+  test('merges the workers\' top lists into one, counts summed by name', () => {
+    const worker = (urls: Array<[string, number]>, tags: Array<[string, number]>): StatsSnapshot => ({
+      pools: {},
+      connections: 0,
+      cache: {
+        ...EMPTY_CACHE,
+        hits: 1,
+        topUrls: urls.map(([name, count]) => ({ name, count })),
+        topTags: tags.map(([name, count]) => ({ name, count })),
+      },
+    });
+    const total = sumSnapshots([worker([['h/a', 2], ['h/b', 5]], [['x', 7]]), worker([['h/a', 4]], [['x', 4], ['y', 1]])]);
+    assert.equal(total.cache!.hits, 2);
+    assert.deepEqual(total.cache!.topUrls, [{ name: 'h/a', count: 6 }, { name: 'h/b', count: 5 }]);
+    assert.deepEqual(total.cache!.topTags, [{ name: 'x', count: 11 }, { name: 'y', count: 1 }]);
+    assert.deepEqual(EMPTY_CACHE.topUrls, [], 'the empty snapshot is left untouched');
   });
 });
