@@ -1,17 +1,30 @@
 /**
  * The one client of the admin API: fetch, relative to the page (the admin listener serves both), with the admin
- * token as a bearer token on mutations. Errors carry the API's `{ error: { code, message } }`.
+ * token as a bearer token on mutations. Errors carry the API's `{ error: { code, message, details } }`.
  */
-import type { FulcrumEvent, PoolView } from './types.ts';
+import type { Algorithm, FulcrumEvent, PoolView } from './types.ts';
+
+/** One problem of an invalid input or config, by path (`pools.web.backends[0].url`). */
+export interface Problem {
+  path: string;
+  message: string;
+}
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details: readonly Problem[] = [],
   ) {
     super(message);
   }
+}
+
+/** What a runtime change answers: never written to the config file. */
+export interface RuntimeReply {
+  pool: string;
+  persisted: false;
 }
 
 export type PurgeKind = 'url' | 'prefix' | 'tag';
@@ -21,6 +34,10 @@ export interface Api {
   events(signal?: AbortSignal): Promise<FulcrumEvent[]>;
   drain(pool: string, backend: string): Promise<{ state: string; persisted: boolean }>;
   undrain(pool: string, backend: string): Promise<{ state: string; persisted: boolean }>;
+  setWeight(pool: string, backend: string, weight: number): Promise<RuntimeReply & { backend: string; weight: number }>;
+  setAlgorithm(pool: string, algorithm: Algorithm): Promise<RuntimeReply & { algorithm: Algorithm }>;
+  /** POST /api/reload: re-reads the config file; a bad one throws an ApiError (422) with every problem. */
+  reloadConfig(): Promise<{ ok: boolean }>;
   purge(kind: PurgeKind, value: string): Promise<unknown>;
 }
 
@@ -33,8 +50,9 @@ export function createApi(getToken: () => string, base: string = document.baseUR
     const res = await fetch(new URL(path, base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
     const data: unknown = await res.json().catch(() => undefined);
     if (!res.ok) {
-      const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new ApiError(res.status, err?.code ?? 'HTTP', err?.message ?? `${method} ${path}: ${res.status}`);
+      const err = (data as { error?: { code?: string; message?: string; details?: Problem[] } } | undefined)?.error;
+      const details = Array.isArray(err?.details) ? err.details : [];
+      throw new ApiError(res.status, err?.code ?? 'HTTP', err?.message ?? `${method} ${path}: ${res.status}`, details);
     }
     return data as T;
   }
@@ -45,6 +63,9 @@ export function createApi(getToken: () => string, base: string = document.baseUR
     events: (signal) => call('GET', 'api/events', undefined, signal),
     drain: (pool, backend) => call('POST', backendPath(pool, backend, 'drain')),
     undrain: (pool, backend) => call('POST', backendPath(pool, backend, 'undrain')),
+    setWeight: (pool, backend, weight) => call('POST', backendPath(pool, backend, 'weight'), { weight }),
+    setAlgorithm: (pool, algorithm) => call('POST', `api/pools/${encodeURIComponent(pool)}/algorithm`, { algorithm }),
+    reloadConfig: () => call('POST', 'api/reload'),
     purge: (kind, value) => call('POST', 'api/cache/purge', { [kind]: value }),
   };
 }

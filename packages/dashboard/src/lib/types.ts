@@ -53,6 +53,14 @@ export interface BackendView {
   latencyMs: { p50: number; p95: number; p99: number };
 }
 
+/** The balancing algorithms, as config/schema.ts ALGORITHMS lists them. */
+export const ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c-ewma', 'consistent-hash', 'sticky'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+/** Bounds of a backend's weight (the config schema's and POST .../weight's). */
+export const WEIGHT_MIN = 1;
+export const WEIGHT_MAX = 1000;
+
 export interface PoolView {
   name: string;
   algorithm: string;

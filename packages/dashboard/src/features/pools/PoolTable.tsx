@@ -1,6 +1,17 @@
-/** One pool's backends: state, weight, share of traffic, in-flight, latency, errors, and Drain/Undrain. */
+/** One pool's backends: state, weight (settable), share of traffic, in-flight, latency, errors, Drain/Undrain; and
+ * the pool's algorithm (switchable), with the outcome of the last change to this pool shown inline. */
 import { fmtMs, fmtPct } from '../../lib/format.ts';
-import type { PoolView } from '../../lib/types.ts';
+import type { Algorithm, PoolView } from '../../lib/types.ts';
+import { AlgorithmSelect } from './AlgorithmSelect.tsx';
+import { WeightControl } from './WeightControl.tsx';
+
+/** The outcome of the last runtime change, shown in its pool's card. */
+export interface Note {
+  pool: string;
+  ok: boolean;
+  text: string;
+  details?: readonly string[];
+}
 
 export interface PoolTableProps {
   pool: PoolView;
@@ -9,14 +20,20 @@ export interface PoolTableProps {
   busy: string | undefined;
   onDrain(pool: string, backend: string): void;
   onUndrain(pool: string, backend: string): void;
+  onWeight(pool: string, backend: string, weight: number): void;
+  onAlgorithm(pool: string, algorithm: Algorithm): void;
+  /** The last change's outcome, when it was to this pool. */
+  note?: Note | undefined;
 }
 
-export function PoolTable({ pool, shares, busy, onDrain, onUndrain }: PoolTableProps) {
+export function PoolTable({ pool, shares, busy, onDrain, onUndrain, onWeight, onAlgorithm, note }: PoolTableProps) {
   return (
     <section className="card" aria-label={`pool ${pool.name}`}>
       <h2>
         {pool.name} <small>{pool.algorithm} · {pool.requests} requests · errors {fmtPct(pool.errorRate)}</small>
       </h2>
+      <AlgorithmSelect pool={pool.name} algorithm={pool.algorithm} busy={busy === pool.name} onSwitch={(a) => onAlgorithm(pool.name, a)} />
+      {note && <NoteLine note={note} />}
       {pool.backends.length === 0 ? (
         <p className="empty">No backends in this pool.</p>
       ) : (
@@ -44,7 +61,9 @@ export function PoolTable({ pool, shares, busy, onDrain, onUndrain }: PoolTableP
                     <td>
                       <span className={`state state-${b.state}`}>{b.state}</span>
                     </td>
-                    <td>{b.weight}</td>
+                    <td>
+                      <WeightControl backend={b.id} weight={b.weight} busy={busy === b.id} onSet={(w) => onWeight(pool.name, b.id, w)} />
+                    </td>
                     <td>{shares?.[b.id] === undefined ? '—' : fmtPct(shares[b.id])}</td>
                     <td>{b.inFlight}</td>
                     <td>
@@ -71,5 +90,20 @@ export function PoolTable({ pool, shares, busy, onDrain, onUndrain }: PoolTableP
         </div>
       )}
     </section>
+  );
+}
+
+function NoteLine({ note }: { note: Note }) {
+  return (
+    <div className={note.ok ? 'ok' : 'error'} role={note.ok ? 'status' : 'alert'}>
+      {note.text}
+      {note.details && note.details.length > 0 && (
+        <ul>
+          {note.details.map((d) => (
+            <li key={d}>{d}</li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }

@@ -8,6 +8,8 @@ import { PoolsPage } from './PoolsPage.tsx';
 
 const BASE = 'http://admin.test/';
 const drains: Array<{ url: string; auth: string | null }> = [];
+const posts: Array<{ url: string; auth: string | null; body: unknown }> = [];
+const record = async (request: Request) => posts.push({ url: request.url, auth: request.headers.get('authorization'), body: await request.json() });
 let state = 'healthy';
 const server = setupServer(
   http.get(`${BASE}api/pools`, () => HttpResponse.json([pool('web', [backend('http://b0'), backend('http://b1', state)])])),
@@ -16,12 +18,21 @@ const server = setupServer(
     state = 'draining';
     return HttpResponse.json({ pool: 'web', backend: 'http://b1', state: 'draining', persisted: false });
   }),
+  http.post(`${BASE}api/pools/:pool/backends/:id/weight`, async ({ request }) => {
+    await record(request);
+    return HttpResponse.json({ pool: 'web', backend: 'http://b1', weight: 7, persisted: false });
+  }),
+  http.post(`${BASE}api/pools/:pool/algorithm`, async ({ request }) => {
+    await record(request);
+    return HttpResponse.json({ pool: 'web', algorithm: 'least-connections', persisted: false });
+  }),
 );
 
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
 afterEach(() => {
   server.resetHandlers();
   drains.length = 0;
+  posts.length = 0;
   state = 'healthy';
 });
 afterAll(() => server.close());
@@ -53,5 +64,70 @@ describe('PoolsPage', () => {
     fireEvent.click(await screen.findByRole('button', { name: 'Drain http://b1' }));
     expect(drain).not.toHaveBeenCalled();
     expect(screen.getByRole('button', { name: 'Drain http://b1' })).toBeTruthy();
+  });
+
+  test('Set posts the typed weight for that backend with the token and shows the new weight', async () => {
+    render(<PoolsPage api={api} samples={[]} />);
+    const input = await screen.findByRole('spinbutton', { name: 'Weight of http://b1' });
+    fireEvent.change(input, { target: { value: '7' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Set weight of http://b1' }));
+    await waitFor(() => expect(posts).toHaveLength(1));
+    expect(posts[0]).toEqual({ url: `${BASE}api/pools/web/backends/http%3A%2F%2Fb1/weight`, auth: 'Bearer the-token', body: { weight: 7 } });
+    expect(await screen.findByText('http://b1 now has weight 7.')).toBeTruthy();
+  });
+
+  test('a weight outside 1..1000 is refused inline and sends nothing', async () => {
+    const setWeight = vi.fn(api.setWeight);
+    render(<PoolsPage api={{ ...api, setWeight }} samples={[]} />);
+    fireEvent.change(await screen.findByRole('spinbutton', { name: 'Weight of http://b1' }), { target: { value: '1001' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Set weight of http://b1' }));
+    expect(screen.getByRole('alert').textContent).toContain('from 1 to 1000');
+    expect(setWeight).not.toHaveBeenCalled();
+  });
+
+  test('a weight the server rejects shows its problems inline in the pool', async () => {
+    server.use(
+      http.post(`${BASE}api/pools/:pool/backends/:id/weight`, () =>
+        HttpResponse.json({ error: { code: 'INVALID', message: 'invalid weight', details: [{ path: 'weight', message: 'must be ≤ 1000' }] } }, { status: 422 }),
+      ),
+    );
+    render(<PoolsPage api={api} samples={[]} />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Set weight of http://b0' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Setting the weight failed: invalid weight');
+    expect(alert.textContent).toContain('weight: must be ≤ 1000');
+  });
+
+  test('switching the algorithm asks for confirmation, warning of lost affinity, then posts it with the token', async () => {
+    const confirm = vi.fn(() => true);
+    render(<PoolsPage api={api} samples={[]} confirm={confirm} />);
+    fireEvent.change(await screen.findByRole('combobox', { name: 'Algorithm of pool web' }), { target: { value: 'least-connections' } });
+    expect(confirm).toHaveBeenCalledWith(expect.stringMatching(/round-robin to least-connections.*affinity/));
+    await waitFor(() => expect(posts).toHaveLength(1));
+    expect(posts[0]).toEqual({ url: `${BASE}api/pools/web/algorithm`, auth: 'Bearer the-token', body: { algorithm: 'least-connections' } });
+    expect(await screen.findByText('Pool web now balances with least-connections.')).toBeTruthy();
+  });
+
+  test('an algorithm switch that is not confirmed sends nothing and keeps the select on the current algorithm', async () => {
+    const setAlgorithm = vi.fn(api.setAlgorithm);
+    render(<PoolsPage api={{ ...api, setAlgorithm }} samples={[]} confirm={() => false} />);
+    const select = await screen.findByRole('combobox', { name: 'Algorithm of pool web' });
+    fireEvent.change(select, { target: { value: 'sticky' } });
+    expect(setAlgorithm).not.toHaveBeenCalled();
+    expect((select as HTMLSelectElement).value).toBe('round-robin');
+  });
+
+  test('offers the seven algorithms', async () => {
+    render(<PoolsPage api={api} samples={[]} />);
+    const select = await screen.findByRole('combobox', { name: 'Algorithm of pool web' });
+    expect([...(select as HTMLSelectElement).options].map((o) => o.value)).toEqual([
+      'round-robin',
+      'weighted-round-robin',
+      'least-connections',
+      'random',
+      'p2c-ewma',
+      'consistent-hash',
+      'sticky',
+    ]);
   });
 });
