@@ -1,5 +1,6 @@
 import { useMemo, useRef } from 'react';
 import { LiveBadge, StaleBanner } from '../components/States.tsx';
+import { ReloadConfig } from '../features/config/ReloadConfig.tsx';
 import { CachePage } from '../features/cache/CachePage.tsx';
 import { Events } from '../features/events/Events.tsx';
 import { Overview } from '../features/overview/Overview.tsx';
@@ -35,8 +36,9 @@ export function App() {
         <LiveBadge status={live.status} />
         <label className="token">
           Admin token
-          <input type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} placeholder="for drains and purges" />
+          <input type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} placeholder="for changes and purges" />
         </label>
+        <ReloadConfig api={api} />
       </header>
       <main>
         <h2 className="view-title">{TITLES[route.view]}</h2>
