@@ -1,8 +1,9 @@
-/** The response cache: hits, misses and stale answers over time, its size, and a purge form. */
+/** The response cache: hits, misses and stale answers over time, its size, its most hit URLs and tags, and a purge form. */
 import { useMemo, useState, type FormEvent } from 'react';
 import { Chart } from '../../components/Chart.tsx';
 import { Stat } from '../../components/Stat.tsx';
 import { Empty } from '../../components/States.tsx';
+import { TopTable, type CacheWithTop } from './TopTable.tsx';
 import type { Api, PurgeKind } from '../../lib/api.ts';
 import { fmtBytes, fmtPct } from '../../lib/format.ts';
 import { rateSeries } from '../../lib/rates.ts';
@@ -14,7 +15,7 @@ export function CachePage({ api, samples }: { api: Api; samples: readonly Sample
     const t = series.map((r) => r.t / 1000);
     return [t, series.map((r) => r.hits), series.map((r) => r.misses), series.map((r) => r.stale)];
   }, [series]);
-  const cache = samples[samples.length - 1]?.stats.cache;
+  const cache: CacheWithTop | undefined = samples[samples.length - 1]?.stats.cache;
   return (
     <section aria-label="Cache">
       {cache === undefined ? (
@@ -41,6 +42,10 @@ export function CachePage({ api, samples }: { api: Api; samples: readonly Sample
               />
             </div>
           )}
+          <div>
+            <TopTable title="Top URLs" column="URL" entries={cache.topUrls} />
+            <TopTable title="Top tags" column="Tag" entries={cache.topTags} />
+          </div>
         </>
       )}
       <PurgeForm api={api} />
