@@ -1,6 +1,7 @@
 /**
- * The dashboard when things go wrong or get big, in Chromium against real Fulcrums and real backends: the live
- * stream reconnects by itself across a restart of the balancer, and the pools page keeps up with 50 backends.
+ * The dashboard when things go wrong or get big, in Chromium against real Fulcrums and real backends: a reload
+ * of a bad config file shows every problem while the old config serves on, the live stream reconnects by itself
+ * across a restart of the balancer, and the pools page keeps up with 50 backends.
  * Needs the built dashboard (npm run build:dashboard). Saves docs/screenshots/pools-50.png.
  */
 import { after, before, test } from 'node:test';
@@ -43,6 +44,41 @@ async function newPage(): Promise<Page> {
 
 const badge = (page: Page) => page.getByTestId('live-status');
 const count = async (page: Page) => Number(((await page.getByTestId('requests-total').locator('.stat-value').textContent()) ?? '').replace(/[^\d]/g, ''));
+
+test('Reload config with a bad file shows every problem by path while the old config keeps serving', async () => {
+  const bs = await backendsFor(2, 'c');
+  const good = testConfig({
+    admin: { listen: '127.0.0.1:0', token: TOKEN },
+    pools: { web: { algorithm: 'round-robin', backends: bs.map((b) => ({ url: b.url })) } },
+  });
+  const fulcrum = await spawnFulcrum(good);
+  cleanups.push(() => fulcrum.stop());
+  const page = await newPage();
+  await page.goto(`${fulcrum.adminUrl}/`);
+  await badge(page).filter({ hasText: 'live' }).waitFor({ timeout: 10_000 });
+  await page.getByLabel('Admin token').fill(TOKEN);
+
+  // The file now names a backend with a bad scheme (saving it also triggers a reload, refused the same way).
+  await fulcrum.writeConfig({ ...good, pools: { web: { algorithm: 'round-robin', backends: [{ url: 'htp://x' }, { url: bs[1]!.url }] } } });
+  const clickedAt = Date.now();
+  await page.getByRole('button', { name: 'Reload config' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'Config rejected' });
+  await alert.waitFor({ timeout: 10_000 });
+  const shownAfter = Date.now() - clickedAt;
+  const text = (await alert.textContent()) ?? '';
+  assert.match(text, /pools\.web\.backends\[0\]\.url: \S/, `the problem by path, in: ${text}`);
+
+  // The running config stays: both old backends still answer through the proxy.
+  const seen = new Set<string>();
+  for (let i = 0; i < 4; i++) {
+    const res = await fetch(`${fulcrum.url}/after-rejected-reload/${i}`);
+    assert.equal(res.status, 200);
+    seen.add(res.headers.get('x-backend') ?? '');
+    await res.arrayBuffer();
+  }
+  assert.deepEqual([...seen].sort(), ['c0', 'c1'], 'round-robin over the old backends');
+  console.log(`reload: the rejection showed ${shownAfter} ms after the click: ${text.replace(/\s+/g, ' ').trim()}`);
+});
 
 test('the live stream comes back by itself when the balancer restarts on the same ports', async () => {
   const bs = await backendsFor(2, 'r');
