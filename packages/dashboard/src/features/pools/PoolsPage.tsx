@@ -16,7 +16,8 @@ export interface PoolsPageProps {
 }
 
 export function PoolsPage({ api, samples, only, confirm = (m) => window.confirm(m) }: PoolsPageProps) {
-  const { pools, error, reload } = usePools(api, samples.length);
+  // Refetched on every new statistics sample (its time, not the count: the count stops at the history limit).
+  const { pools, error, reload } = usePools(api, samples.at(-1)?.t);
   const shares = useMemo(() => backendShares(samples), [samples]);
   const [busy, setBusy] = useState<string | undefined>();
   const [note, setNote] = useState<Note | undefined>();

@@ -1,5 +1,5 @@
 /** A backend's weight: a number input (1..1000) and Set, which POSTs the weight; bad input is refused inline. */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { WEIGHT_MAX, WEIGHT_MIN } from '../../lib/types.ts';
 
 export interface WeightControlProps {
@@ -21,12 +21,14 @@ export function parseWeight(text: string): { weight: number } | { problem: strin
 export function WeightControl({ backend, weight, busy, onSet }: WeightControlProps) {
   const [draft, setDraft] = useState(String(weight));
   const [problem, setProblem] = useState<string | undefined>();
+  const input = useRef<HTMLInputElement>(null);
   // The table is refetched every second: follow the server's weight when it changes, not on every refetch.
   useEffect(() => setDraft(String(weight)), [weight]);
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    const parsed = parseWeight(draft);
+    // What the field shows now: a refetch may have re-rendered since the last keystroke.
+    const parsed = parseWeight(input.current?.value ?? draft);
     if ('problem' in parsed) return setProblem(parsed.problem);
     setProblem(undefined);
     onSet(parsed.weight);
@@ -35,6 +37,7 @@ export function WeightControl({ backend, weight, busy, onSet }: WeightControlPro
   return (
     <form className="weight" onSubmit={submit} noValidate>
       <input
+        ref={input}
         type="number"
         min={WEIGHT_MIN}
         max={WEIGHT_MAX}

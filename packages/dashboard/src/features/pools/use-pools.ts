@@ -8,7 +8,7 @@ export interface PoolsState {
   reload(): void;
 }
 
-/** GET /api/pools, again whenever `tick` changes (the page passes the live stream's sample count). */
+/** GET /api/pools, again whenever `tick` changes (the page passes the time of the latest statistics sample). */
 export function usePools(api: Api, tick: unknown): PoolsState {
   const [pools, setPools] = useState<PoolView[] | undefined>();
   const [error, setError] = useState<string | undefined>();
