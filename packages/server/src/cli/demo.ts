@@ -1,6 +1,7 @@
 /**
  * `fulcrum demo`: three local backends of different speeds and an embedded config that shows the balancer at
- * work (p2c-ewma, health checks, outlier ejection, slow start).
+ * work (p2c-ewma, health checks, outlier ejection, slow start), a cached route (/catalogue/), and the dashboard
+ * on the admin listener.
  */
 import http from 'node:http';
 import type { ConfigInput } from '../config/schema.ts';
@@ -37,6 +38,11 @@ export function demoConfig(backends: readonly { port: number }[]): ConfigInput {
         timeouts: { connect: '1s', response: '10s', idle: '60s' },
       },
     },
+    // /catalogue/ is cached (memory store, 10 s when the backend says nothing); everything else is balanced.
+    routes: [
+      { match: { path_prefix: '/catalogue/' }, pool: 'demo', cache: { ttl: '10s', stale_while_revalidate: '30s' } },
+      { match: {}, pool: 'demo' },
+    ],
   };
 }
 

@@ -65,7 +65,8 @@ export async function main(argv: string[]): Promise<number> {
       if (!result.ok) throw new Error(formatProblems(result.problems));
       await run(result.config, undefined);
       console.error(
-        'Fulcrum demo: proxy on http://127.0.0.1:8080 (try: curl -i localhost:8080/), admin API on http://127.0.0.1:9090/api/pools, metrics on /metrics',
+        'Fulcrum demo: proxy on http://127.0.0.1:8080 (try: curl -i localhost:8080/, and localhost:8080/catalogue/1 for the cache), ' +
+          'dashboard on http://127.0.0.1:9090/, admin API on /api/pools, metrics on /metrics',
       );
       return -1;
     }
