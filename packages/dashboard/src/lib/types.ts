@@ -54,7 +54,7 @@ export interface BackendView {
 }
 
 /** The balancing algorithms, as config/schema.ts ALGORITHMS lists them. */
-export const ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c-ewma', 'consistent-hash', 'sticky'] as const;
+export const ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c-ewma', 'consistent-hash', 'sticky', 'least-load'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 /** Bounds of a backend's weight (the config schema's and POST .../weight's). */

@@ -23,6 +23,8 @@ export interface Balancer {
   update(eligible: readonly Backend[]): void;
   onRequestStart?(backend: Backend): void;
   onRequestEnd?(backend: Backend, outcome: Outcome, durationMs: number): void;
+  /** A backend's own load report (utilization in [0, 1]), for balancers that use them (least-load). */
+  onLoadReport?(backend: Backend, utilization: number): void;
 }
 
 export interface BalancerDeps {

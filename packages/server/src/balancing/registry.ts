@@ -6,6 +6,7 @@ import type { AlgorithmName, PoolConfig } from '../config/schema.ts';
 import type { Balancer, BalancerDeps } from './balancer.ts';
 import { ConsistentHashBalancer } from './consistent-hash.ts';
 import { LeastConnectionsBalancer } from './least-connections.ts';
+import { LeastLoadBalancer } from './least-load.ts';
 import { P2cEwmaBalancer } from './p2c-ewma.ts';
 import { RandomBalancer } from './random.ts';
 import { RoundRobinBalancer } from './round-robin.ts';
@@ -30,6 +31,7 @@ const FACTORIES: { readonly [name in AlgorithmName]: Factory } = {
       backends: pool.backends.map((backend) => ({ id: new URL(backend.url).origin, weight: backend.weight })),
     }),
   sticky: (_pool, deps) => new StickyBalancer(deps),
+  'least-load': (_pool, deps) => new LeastLoadBalancer(deps),
 };
 
 /** A new balancer for a pool, empty until its first `update`. */

@@ -81,6 +81,7 @@ export const ALGORITHMS = [
   'p2c-ewma',
   'consistent-hash',
   'sticky',
+  'least-load',
 ] as const;
 export type AlgorithmName = (typeof ALGORITHMS)[number];
 

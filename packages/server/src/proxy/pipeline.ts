@@ -8,7 +8,7 @@
  *   4 selectBackend          Backend | FulcrumError     balancer pick, circuit breaker, exclusion of tried ones
  *   5 upstreamRequestFilter  void                       hop-by-hop, X-Forwarded-*, Via, request id
  *   6/10 errorWhileProxy     'retry' | 'fail'           retry only if nothing went downstream and it is replayable
- *   7 upstreamResponseFilter string[]                   hop-by-hop, Via, sticky cookie, request id
+ *   7 upstreamResponseFilter string[]                   load reports, hop-by-hop, Via, sticky cookie, request id
  *   8 cacheAdmit             void                       storability; the body is captured as it streams down
  *  11 failToProxy            void                       the one place an error becomes a response
  *  12 logging                void                       exactly once per request: stats, outcome, access log
@@ -26,6 +26,7 @@ import { RequestContext } from './context.ts';
 import { Exchange } from './exchange.ts';
 import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
 import { cookieValue } from './request-keys.ts';
+import { reportedUtilization } from './load-report.ts';
 import type { ProxyRuntime, RouteTarget } from './runtime.ts';
 import type { HttpCache } from '../cache/http-cache.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
@@ -292,6 +293,11 @@ export class Pipeline {
 
   /** 7. The backend's response head, before it goes downstream: the header list to send. */
   upstreamResponseFilter(ctx: RequestContext, status: number, raw: readonly string[]): string[] {
+    const balancer = ctx.pool!.balancer;
+    if (balancer.onLoadReport !== undefined) {
+      const utilization = reportedUtilization(raw);
+      if (utilization !== undefined) balancer.onLoadReport(ctx.backend!, utilization);
+    }
     const headers = downstreamHeaders(raw);
     headers.push('x-request-id', ctx.requestId);
     if (this.draining) ctx.res.closeAfter = true;

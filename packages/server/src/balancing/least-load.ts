@@ -1,0 +1,84 @@
+/**
+ * Least load, from the backends' own load reports when they send them (the Python companion's
+ * `X-Fulcrum-Load: inflight=3, utilization=0.42`, in the spirit of Envoy's ORCA): a backend knows its load from
+ * every balancer and worker in front of it, which one worker's in-flight count cannot see. Without a recent
+ * report, Fulcrum's own view stands in: in-flight requests over an assumed capacity of 8 per unit of weight.
+ * Two candidates are drawn at random and the less loaded wins (power of two choices), so that workers acting on
+ * the same slightly old reports do not all herd onto one backend.
+ */
+import type { Backend } from '../upstream/backend.ts';
+import type { Clock, Random } from '../time.ts';
+import type { Balancer, BalancerContext, BalancerDeps } from './balancer.ts';
+
+/** A report older than this no longer speaks for the backend. */
+export const REPORT_TTL_MS = 5_000;
+/** Fulcrum's own view: requests a unit of weight is assumed to take at once (the companion's default too). */
+export const ASSUMED_CAPACITY = 8;
+
+interface Report {
+  utilization: number;
+  at: number;
+}
+
+export class LeastLoadBalancer implements Balancer {
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private backends: readonly Backend[] = [];
+  private readonly reports = new Map<Backend, Report>();
+
+  constructor(deps: BalancerDeps) {
+    this.clock = deps.clock;
+    this.random = deps.random;
+  }
+
+  update(eligible: readonly Backend[]): void {
+    this.backends = eligible.slice();
+    const kept = new Set(eligible);
+    for (const backend of this.reports.keys()) if (!kept.has(backend)) this.reports.delete(backend);
+  }
+
+  /** A load report that came with a response of `backend`: utilization in [0, 1]. */
+  onLoadReport(backend: Backend, utilization: number): void {
+    const report = this.reports.get(backend);
+    const value = Math.min(Math.max(utilization, 0), 1);
+    const now = this.clock.now();
+    if (report === undefined) this.reports.set(backend, { utilization: value, at: now });
+    else {
+      report.utilization = value;
+      report.at = now;
+    }
+  }
+
+  pick(ctx: BalancerContext): Backend | undefined {
+    const a = this.draw(ctx.exclude, undefined);
+    if (a === undefined) return undefined;
+    const b = this.draw(ctx.exclude, a);
+    if (b === undefined) return a;
+    const now = this.clock.now();
+    return this.load(b, now) < this.load(a, now) ? b : a;
+  }
+
+  /** The load that decides: the backend's own report while recent, else our in-flight share of its capacity. */
+  private load(backend: Backend, now: number): number {
+    const report = this.reports.get(backend);
+    // Our in-flight requests count either way: they arrived after the report and it cannot know them yet.
+    const ours = backend.inFlight / (ASSUMED_CAPACITY * Math.max(backend.effectiveWeight, 1e-9));
+    return report !== undefined && now - report.at < REPORT_TTL_MS ? report.utilization + ours / ASSUMED_CAPACITY : ours;
+  }
+
+  /** A random backend that is neither excluded nor `not`; undefined when there is none. */
+  private draw(exclude: ReadonlySet<Backend> | undefined, not: Backend | undefined): Backend | undefined {
+    const n = this.backends.length;
+    for (let tries = 0; tries < 8; tries++) {
+      const candidate = this.backends[Math.floor(this.random.next() * n)];
+      if (candidate !== undefined && candidate !== not && !exclude?.has(candidate)) return candidate;
+    }
+    // Few eligible among many excluded: scan from a random start.
+    const start = Math.floor(this.random.next() * n);
+    for (let i = 0; i < n; i++) {
+      const candidate = this.backends[(start + i) % n]!;
+      if (candidate !== not && !exclude?.has(candidate)) return candidate;
+    }
+    return undefined;
+  }
+}
