@@ -1,0 +1,102 @@
+"""Draining on SIGTERM: report not-ready, let requests in flight finish (bounded), then exit.
+
+Opt-in: `install_signal_handlers(companion)`. The handler only flips readiness and starts a thread; the
+waiting happens there, so an event loop (ASGI) or a threaded server (WSGI) keeps finishing requests meanwhile.
+"""
+from __future__ import annotations
+
+import _thread
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import Any
+
+from .core import Companion
+
+log = logging.getLogger("fulcrum_companion")
+
+DEFAULT_DRAIN_TIMEOUT = 30.0
+
+ExitFn = Callable[[int], None]
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+class Drainer:
+    """The installed handlers; `uninstall()` puts the previous ones back (tests, or a server taking over)."""
+
+    def __init__(
+        self,
+        companion: Companion,
+        timeout: float,
+        exit: ExitFn | None,
+        before_wait: Iterable[Callable[[], None]],
+        signals: Iterable[signal.Signals],
+    ) -> None:
+        self.companion = companion
+        self.timeout = timeout
+        self._exit = exit
+        self._before_wait = list(before_wait)
+        self._previous: dict[signal.Signals, _Handler] = {}
+        self._started = threading.Event()
+        self.thread: threading.Thread | None = None
+        for sig in signals:
+            self._previous[sig] = signal.signal(sig, self._on_signal)
+
+    def uninstall(self) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
+        self._previous.clear()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._started.is_set():
+            return  # a second SIGTERM while draining changes nothing
+        self._started.set()
+        self.companion.start_draining()
+        log.info("draining: not ready; waiting up to %ss for %d request(s) in flight", self.timeout, self.companion.inflight)
+        self.thread = threading.Thread(target=self._drain, args=(signum,), name="fulcrum-drain", daemon=True)
+        self.thread.start()
+
+    def _drain(self, signum: int) -> None:
+        for hook in self._before_wait:
+            try:
+                hook()
+            except Exception:  # a hook must not stop the drain
+                log.exception("draining: a before_wait hook failed")
+        if not self.companion.wait_idle(self.timeout):
+            log.warning("draining: %d request(s) still in flight after %ss; exiting anyway", self.companion.inflight, self.timeout)
+        if self._exit is not None:
+            self._exit(0)
+        else:
+            self._hand_back(signum)
+
+    def _hand_back(self, signum: int) -> None:
+        """Default exit: run the previous handler (uvicorn's or gunicorn's own graceful stop) in the main
+        thread, or raise SystemExit(0) there when there was none."""
+        sig = signal.Signals(signum)
+        previous = self._previous.get(sig)
+        self.uninstall()
+        if not callable(previous):
+
+            def _raise(_signum: int, _frame: FrameType | None) -> None:
+                raise SystemExit(0)
+
+            signal.signal(sig, _raise)
+        _thread.interrupt_main(signum)
+
+
+def install_signal_handlers(
+    companion: Companion,
+    *,
+    timeout: float = DEFAULT_DRAIN_TIMEOUT,
+    exit: ExitFn | None = None,
+    before_wait: Iterable[Callable[[], None]] = (),
+    signals: Iterable[signal.Signals] = (signal.SIGTERM,),
+) -> Drainer:
+    """On SIGTERM: /healthz/ready answers 503, each `before_wait` hook runs (e.g. `registration.stop`), then
+    the drain waits until nothing is in flight or `timeout` seconds passed, then calls `exit(0)`.
+
+    Without `exit`, the previous SIGTERM handler runs in the main thread (so the server's own shutdown still
+    happens), or SystemExit(0) is raised there. Call from the main thread (Python's rule for signals)."""
+    return Drainer(companion, timeout, exit, before_wait, signals)
