@@ -171,6 +171,24 @@ export const OPENAPI = {
         { parameters: [POOL], ...body({ type: 'object', required: ['algorithm'], additionalProperties: false, properties: { algorithm: { enum: [...ALGORITHMS] } } }) },
       ),
     },
+    '/api/pools/{pool}/registrations': {
+      post: mutation(
+        `A backend registers itself, or renews its registration (a heartbeat); without one within the TTL it is removed. ${RUNTIME_NOTE}`,
+        { 200: runtimeReply({ backend: { type: 'string' }, ttlMs: { type: 'integer' } }), 400: error('Not JSON.'), 404: error('No such pool.'), 409: error('The config file lists this backend.'), 422: error('Invalid registration; details by path.') },
+        {
+          parameters: [POOL],
+          ...body({
+            type: 'object',
+            required: ['url'],
+            additionalProperties: false,
+            properties: { url: { type: 'string' }, weight: { type: 'integer', minimum: 1, maximum: 1000, default: 1 }, ttl: { type: ['string', 'integer'], default: '15s' } },
+          }),
+        },
+      ),
+    },
+    '/api/pools/{pool}/registrations/{id}': {
+      delete: mutation(`A registered backend leaves now; its requests in flight finish. ${RUNTIME_NOTE}`, { 200: runtimeReply({ backend: { type: 'string' }, removed: { const: true } }), 404: error('No such registration.') }, { parameters: [POOL, BACKEND] }),
+    },
     '/api/reload': {
       post: mutation('Re-reads the config file; a bad one is refused and the running config stays.', { 200: ok('Applied.'), 422: error('The file is invalid; details by path.') }),
     },

@@ -7,20 +7,36 @@
 import type http from 'node:http';
 import { z } from 'zod';
 import { ALGORITHMS, BackendConfigSchema } from '../config/schema.ts';
+import { parseDuration } from '../config/units.ts';
 import type { ControlPlane, RuntimeChange } from '../workers/control-plane.ts';
+import type { RegistrationResult } from '../workers/registrations.ts';
 import { errorReply, readValid, type Reply } from './reply.ts';
 
 const WeightBody = z.strictObject({ weight: BackendConfigSchema.shape.weight.unwrap() });
 const AlgorithmBody = z.strictObject({ algorithm: z.enum(ALGORITHMS) });
 
+const RegistrationBody = z.strictObject({
+  url: BackendConfigSchema.shape.url,
+  weight: BackendConfigSchema.shape.weight,
+  ttl: z
+    .union([z.string(), z.number()])
+    .default('15s')
+    .refine((v) => (parseDuration(v) ?? 0) >= 100, 'not a duration of at least 100ms (e.g. "15s")'),
+});
+
 function apply(control: ControlPlane, change: RuntimeChange, req: http.IncomingMessage, answer: Record<string, unknown>): Reply {
-  const result = control.change(change, req.socket.remoteAddress ?? 'unknown');
+  return answerFor(control.change(change, req.socket.remoteAddress ?? 'unknown'), change, answer);
+}
+
+function answerFor(result: RegistrationResult, change: RuntimeChange, answer: Record<string, unknown>): Reply {
   if (result.ok) return { status: 200, body: { ...answer, persisted: false }, did: { change } };
   switch (result.reason) {
     case 'no-pool':
       return errorReply(404, 'FUL_ERR_ADMIN_NOT_FOUND', `no pool ${change.pool}`);
     case 'no-backend':
       return errorReply(404, 'FUL_ERR_ADMIN_NOT_FOUND', `no backend ${'backend' in change ? change.backend : ''} in pool ${change.pool}`);
+    case 'configured':
+      return errorReply(409, 'FUL_ERR_ADMIN_CONFLICT', `pool ${change.pool} lists this backend in its config file: it cannot register`);
     case 'exists':
       return errorReply(409, 'FUL_ERR_ADMIN_CONFLICT', `pool ${change.pool} already has backend ${'backend' in change ? change.backend : ''}`);
     case 'invalid': {
@@ -58,4 +74,25 @@ export async function setAlgorithm(control: ControlPlane, pool: string, req: htt
   if ('reply' in body) return body.reply;
   const { algorithm } = body.value;
   return apply(control, { kind: 'algorithm', pool, algorithm }, req, { pool, algorithm });
+}
+
+/**
+ * POST /api/pools/:pool/registrations {"url", "weight"?, "ttl"? (default 15s)}: a backend registers itself, or
+ * renews its registration (a heartbeat); without one within the TTL it is removed.
+ */
+export async function register(control: ControlPlane, pool: string, req: http.IncomingMessage): Promise<Reply> {
+  const body = await readValid(req, RegistrationBody);
+  if ('reply' in body) return body.reply;
+  const { url, weight, ttl } = body.value;
+  const backend = new URL(url).origin;
+  const ttlMs = parseDuration(ttl)!;
+  const by = req.socket.remoteAddress ?? 'unknown';
+  const result = control.registrations.heartbeat(pool, { url, weight, drain: false }, ttlMs, by);
+  return answerFor(result, { kind: 'add-backend', pool, backend, config: { url, weight, drain: false } }, { pool, backend, ttlMs });
+}
+
+/** DELETE /api/pools/:pool/registrations/:id: a registered backend leaves now (its requests in flight finish). */
+export function deregister(control: ControlPlane, pool: string, backend: string, req: http.IncomingMessage): Reply {
+  const result = control.registrations.deregister(pool, backend, req.socket.remoteAddress ?? 'unknown');
+  return answerFor(result, { kind: 'remove-backend', pool, backend }, { pool, backend, removed: true });
 }

@@ -15,7 +15,7 @@ import { authorizeMutation } from './auth.ts';
 import { streamEvents } from './events.ts';
 import { OPENAPI } from './openapi.ts';
 import { errorReply, readBody, type Reply } from './reply.ts';
-import { addBackend, removeBackend, setAlgorithm, setWeight } from './runtime.ts';
+import { addBackend, deregister, register, removeBackend, setAlgorithm, setWeight } from './runtime.ts';
 import { DEFAULT_DASHBOARD_DIR, isDashboardPath, serveDashboard } from './static.ts';
 import { poolView, redactedConfig } from './views.ts';
 
@@ -52,6 +52,8 @@ export const MUTATIONS: ReadonlyArray<readonly ['POST' | 'DELETE', string, Mutat
   ['POST', '/api/pools/{pool}/backends', (c, [pool], req) => addBackend(c, pool!, req)],
   ['DELETE', '/api/pools/{pool}/backends/{id}', (c, [pool, id], req) => removeBackend(c, pool!, id!, req)],
   ['POST', '/api/pools/{pool}/algorithm', (c, [pool], req) => setAlgorithm(c, pool!, req)],
+  ['POST', '/api/pools/{pool}/registrations', (c, [pool], req) => register(c, pool!, req)],
+  ['DELETE', '/api/pools/{pool}/registrations/{id}', (c, [pool, id], req) => deregister(c, pool!, id!, req)],
   ['POST', '/api/reload', (c) => reload(c)],
 ];
 

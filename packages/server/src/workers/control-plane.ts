@@ -14,6 +14,7 @@ import type { StatsSnapshot } from '../observability/stats.ts';
 import { systemClock, systemRandom } from '../time.ts';
 import { Backend, type BackendState } from '../upstream/backend.ts';
 import type { BackendStateUpdate } from './proxy-process.ts';
+import { Registrations } from './registrations.ts';
 
 /** How the control plane reaches the proxy processes: in-process calls, or IPC to cluster workers. */
 export interface DataPlaneLink {
@@ -55,6 +56,8 @@ export class ControlPlane implements MetricsSource {
   private link: DataPlaneLink | undefined;
   private readonly monitor: HealthMonitor;
   private readonly checker = new HttpHealthChecker();
+  /** Backends that registered themselves and renew by heartbeat. */
+  readonly registrations: Registrations = new Registrations(this, systemClock);
   /** pool → backend id → the control plane's own Backend object, whose state the monitor decides. */
   private backendsByPool = new Map<string, Map<string, Backend>>();
   private readonly ejectionCounts = new Map<string, number>();
@@ -233,6 +236,7 @@ export class ControlPlane implements MetricsSource {
   }
 
   stop(): void {
+    this.registrations.stop();
     this.monitor.stop();
     this.checker.close();
   }
