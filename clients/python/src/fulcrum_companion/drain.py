@@ -40,6 +40,7 @@ class Drainer:
         self._before_wait = list(before_wait)
         self._previous: dict[signal.Signals, _Handler] = {}
         self._started = threading.Event()
+        self._handing_back = threading.Event()
         self.thread: threading.Thread | None = None
         for sig in signals:
             self._previous[sig] = signal.signal(sig, self._on_signal)
@@ -50,6 +51,9 @@ class Drainer:
         self._previous.clear()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._handing_back.is_set():
+            self._finish_in_main_thread(signum, frame)
+            return
         if self._started.is_set():
             return  # a second SIGTERM while draining changes nothing
         self._started.set()
@@ -72,18 +76,20 @@ class Drainer:
             self._hand_back(signum)
 
     def _hand_back(self, signum: int) -> None:
-        """Default exit: run the previous handler (uvicorn's or gunicorn's own graceful stop) in the main
-        thread, or raise SystemExit(0) there when there was none."""
-        sig = signal.Signals(signum)
-        previous = self._previous.get(sig)
-        self.uninstall()
-        if not callable(previous):
-
-            def _raise(_signum: int, _frame: FrameType | None) -> None:
-                raise SystemExit(0)
-
-            signal.signal(sig, _raise)
+        """Default exit. Handlers can only change in the main thread, so the drain thread re-delivers the
+        signal there (`interrupt_main` runs our handler again), and `_finish_in_main_thread` exits."""
+        self._handing_back.set()
         _thread.interrupt_main(signum)
+
+    def _finish_in_main_thread(self, signum: int, frame: FrameType | None) -> None:
+        """Runs the previous handler (uvicorn's or gunicorn's own graceful stop), or raises SystemExit(0)
+        when there was none."""
+        previous = self._previous.get(signal.Signals(signum))
+        self.uninstall()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise SystemExit(0)
 
 
 def install_signal_handlers(
