@@ -14,8 +14,8 @@ def test_start_posts_the_backend_with_the_bearer_token_and_stop_deletes_it_by_or
         assert reg.start() == "added"
         assert reg.stop() == "removed"
     assert recorder.calls == [
-        {"method": "POST", "path": "/api/pools/api/backends", "authorization": "Bearer s3cret", "body": {"url": "http://127.0.0.1:8001", "weight": 3}},
-        {"method": "DELETE", "path": "/api/pools/api/backends/http%3A%2F%2F127.0.0.1%3A8001", "authorization": "Bearer s3cret", "body": None},
+        {"method": "POST", "path": "/api/pools/api/registrations", "authorization": "Bearer s3cret", "body": {"url": "http://127.0.0.1:8001", "weight": 3, "ttl": 180000}},
+        {"method": "DELETE", "path": "/api/pools/api/registrations/http%3A%2F%2F127.0.0.1%3A8001", "authorization": "Bearer s3cret", "body": None},
     ]
 
 

@@ -1,10 +1,11 @@
 """Self-registration with Fulcrum's admin API: add this instance to a pool, keep it there, remove it.
 
-POST /api/pools/{pool}/backends on start and on every heartbeat (201/200: added, 409: already there, so a
-heartbeat re-adds a backend that a reload or an operator removed); DELETE /api/pools/{pool}/backends/{origin}
-on stop. Backends added this way are runtime changes: the heartbeat is what keeps this one registered (a
-server-side expiry of backends whose heartbeats stop is planned, not there yet). Never raises into the
-application: failures are logged and retried on the next heartbeat.
+POST /api/pools/{pool}/registrations on start and on every heartbeat, with a time to live of three heartbeats
+(200: registered or renewed; 409: the config file lists this backend, so it is there anyway); DELETE
+/api/pools/{pool}/registrations/{origin} on stop. Fulcrum removes a registration whose heartbeats stop (the
+instance was killed), after its TTL. Registrations are runtime changes: a reload from disk drops them and the next
+heartbeat adds this one back. Never raises into the application: failures are logged and retried on the next
+heartbeat.
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ class Registration:
         self.timeout = timeout
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool_path = f"{self.admin_url}/api/pools/{urllib.parse.quote(pool, safe='')}/backends"
+        self._pool_path = f"{self.admin_url}/api/pools/{urllib.parse.quote(pool, safe='')}/registrations"
 
     def start(self) -> Outcome:
         """Registers once (bounded by `timeout`), then heartbeats in a daemon thread."""
@@ -84,8 +85,9 @@ class Registration:
         return "absent" if status == 404 else "failed"
 
     def register(self) -> Outcome:
-        """One POST: 'added' (it was missing), 'present' (409) or 'failed' (logged; the next heartbeat retries)."""
-        body = json.dumps({"url": self.url, "weight": self.weight}).encode()
+        """One POST: 'added' (registered or renewed), 'present' (409: the config lists it) or 'failed' (logged; retried)."""
+        # Three heartbeats: one lost heartbeat does not drop the instance, a dead one is gone soon after.
+        body = json.dumps({"url": self.url, "weight": self.weight, "ttl": round(self.heartbeat * 3 * 1000)}).encode()
         status = self._call("POST", self._pool_path, body)
         if status is not None and 200 <= status < 300:
             log.info("registration: added %s to pool %s (weight %d)", self.url, self.pool, self.weight)
