@@ -14,7 +14,12 @@ export function snapshot(byBackend: Record<string, Counters>, cache?: Partial<No
     c.latency.forEach((n, i) => (sum.latency[i]! += n));
     return sum;
   }, counters(0));
-  const full = { hits: 0, misses: 0, stale: 0, revalidated: 0, coalesced: 0, stored: 0, bytes: 0, entries: 0, evictions: 0, storeErrors: 0, ...cache };
+  const full: NonNullable<StatsSnapshot['cache']> = {
+    hits: 0, misses: 0, stale: 0, revalidated: 0, coalesced: 0, stored: 0, bytes: 0, entries: 0, evictions: 0, storeErrors: 0,
+    ...cache,
+    topUrls: cache?.topUrls ?? [],
+    topTags: cache?.topTags ?? [],
+  };
   return { pools: { web: { ...pool, backends: byBackend } }, cache: full, connections };
 }
 

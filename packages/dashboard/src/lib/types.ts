@@ -3,39 +3,9 @@
 /** Upper bounds of the latency histogram buckets, in ms (the last bucket is +Inf): LATENCY_BUCKETS_MS. */
 export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
 
-export interface Counters {
-  requests: number;
-  /** By class: index 0 = 1xx … 4 = 5xx. */
-  responses: number[];
-  errors: Record<string, number>;
-  retries: number;
-  inFlight: number;
-  latency: number[];
-  latencySumMs: number;
-}
-
-export interface PoolCounters extends Counters {
-  backends: Record<string, Counters>;
-}
-
-export interface CacheSnapshot {
-  hits: number;
-  misses: number;
-  stale: number;
-  revalidated: number;
-  coalesced: number;
-  stored: number;
-  bytes: number;
-  entries: number;
-  evictions: number;
-  storeErrors: number;
-}
-
-export interface StatsSnapshot {
-  pools: Record<string, PoolCounters>;
-  cache?: CacheSnapshot;
-  connections: number;
-}
+// The statistics as the server defines them: type-only imports, so nothing of the server is bundled.
+import type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot } from '../../../server/src/observability/stats.ts';
+export type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot };
 
 export type BackendState = 'healthy' | 'unhealthy' | 'draining' | (string & {});
 

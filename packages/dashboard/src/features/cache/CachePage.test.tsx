@@ -3,7 +3,7 @@ import { render, screen, within } from '@testing-library/react';
 import type { Api } from '../../lib/api.ts';
 import { counters, sample, snapshot } from '../../test-fixtures.ts';
 import { CachePage } from './CachePage.tsx';
-import type { CacheWithTop } from './TopTable.tsx';
+import type { CacheSnapshot } from '../../lib/types.ts';
 
 // uPlot draws on a canvas, which jsdom lacks; the charts are checked end to end in Chromium.
 vi.mock('../../components/Chart.tsx', () => ({ Chart: ({ title }: { title: string }) => <figure>{title}</figure> }));
@@ -18,7 +18,7 @@ const rowsOf = (region: string) =>
 
 describe('CachePage', () => {
   test('shows the most hit URLs and tags of the latest snapshot, largest first, with their hits', () => {
-    const cache: Partial<CacheWithTop> = {
+    const cache: Partial<CacheSnapshot> = {
       hits: 7,
       topUrls: [{ name: 'example.com/a', count: 4 }, { name: 'example.com/b', count: 2 }],
       topTags: [{ name: 'blue', count: 6 }, { name: 'red', count: 4 }],
@@ -30,7 +30,7 @@ describe('CachePage', () => {
 
   test('says there are no hits yet when the top lists are empty or missing', () => {
     // topTags missing: a server from before the top lists.
-    const cache: Partial<CacheWithTop> = { topUrls: [] };
+    const cache: Partial<CacheSnapshot> = { topUrls: [] };
     render(<CachePage api={api} samples={[sample(1_000, snapshot({ a: counters(1) }, cache))]} />);
     for (const region of ['Top URLs', 'Top tags']) {
       expect(within(screen.getByRole('region', { name: region })).getByText('No cache hits yet.')).toBeTruthy();

@@ -3,7 +3,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { Chart } from '../../components/Chart.tsx';
 import { Stat } from '../../components/Stat.tsx';
 import { Empty } from '../../components/States.tsx';
-import { TopTable, type CacheWithTop } from './TopTable.tsx';
+import { TopTable } from './TopTable.tsx';
 import type { Api, PurgeKind } from '../../lib/api.ts';
 import { fmtBytes, fmtPct } from '../../lib/format.ts';
 import { rateSeries } from '../../lib/rates.ts';
@@ -15,7 +15,7 @@ export function CachePage({ api, samples }: { api: Api; samples: readonly Sample
     const t = series.map((r) => r.t / 1000);
     return [t, series.map((r) => r.hits), series.map((r) => r.misses), series.map((r) => r.stale)];
   }, [series]);
-  const cache: CacheWithTop | undefined = samples[samples.length - 1]?.stats.cache;
+  const cache = samples[samples.length - 1]?.stats.cache;
   return (
     <section aria-label="Cache">
       {cache === undefined ? (

@@ -3,13 +3,7 @@ import { Empty } from '../../components/States.tsx';
 import type { CacheSnapshot } from '../../lib/types.ts';
 
 /** One row of a top list, as GET /api/cache and the stats stream send it. */
-export interface TopEntry {
-  name: string;
-  count: number;
-}
-
-/** The cache snapshot with its top lists (older servers send none: treated as empty). */
-export type CacheWithTop = CacheSnapshot & { topUrls?: readonly TopEntry[]; topTags?: readonly TopEntry[] };
+export type TopEntry = CacheSnapshot['topUrls'][number];
 
 export function TopTable({ title, column, entries }: { title: string; column: string; entries: readonly TopEntry[] | undefined }) {
   const rows = entries ?? [];
