@@ -25,7 +25,7 @@ export function snapshot(byBackend: Record<string, Counters>, cache?: Partial<No
 
 export const sample = (t: number, stats: StatsSnapshot): Sample => ({ t, stats });
 
-export function backend(id: string, state = 'healthy'): BackendView {
+export function backend(id: string, state: BackendView['state'] = 'healthy'): BackendView {
   return {
     id,
     weight: 1,
@@ -38,6 +38,7 @@ export function backend(id: string, state = 'healthy'): BackendView {
     errorRate: 0,
     retries: 0,
     latencyMs: { p50: 1, p95: 2, p99: 3 },
+    health: null,
   };
 }
 

@@ -7,21 +7,10 @@ export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2
 import type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot } from '../../../server/src/observability/stats.ts';
 export type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot };
 
-export type BackendState = 'healthy' | 'unhealthy' | 'draining' | (string & {});
-
-export interface BackendView {
-  id: string;
-  weight: number;
-  state: BackendState;
-  warmth: number;
-  inFlight: number;
-  requests: number;
-  responses: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
-  errors: Record<string, number>;
-  errorRate: number;
-  retries: number;
-  latencyMs: { p50: number; p95: number; p99: number };
-}
+// The pools and backends as the admin API's views define them.
+import type { BackendView, PoolView } from '../../../server/src/admin/views.ts';
+export type { BackendView, PoolView };
+export type BackendState = BackendView['state'];
 
 /** The balancing algorithms, as config/schema.ts ALGORITHMS lists them. */
 export const ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c-ewma', 'consistent-hash', 'sticky', 'least-load'] as const;
@@ -30,15 +19,6 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 /** Bounds of a backend's weight (the config schema's and POST .../weight's). */
 export const WEIGHT_MIN = 1;
 export const WEIGHT_MAX = 1000;
-
-export interface PoolView {
-  name: string;
-  algorithm: string;
-  requests: number;
-  errorRate: number;
-  latencyMs: { p50: number; p95: number; p99: number };
-  backends: BackendView[];
-}
 
 /** A control plane event (backend-state, config-reloaded, config-rejected, cache-purge, runtime-change). */
 export interface FulcrumEvent {

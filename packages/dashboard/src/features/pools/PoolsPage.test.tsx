@@ -3,6 +3,7 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { createApi } from '../../lib/api.ts';
+import type { BackendState } from '../../lib/types.ts';
 import { backend, pool } from '../../test-fixtures.ts';
 import { PoolsPage } from './PoolsPage.tsx';
 
@@ -10,7 +11,7 @@ const BASE = 'http://admin.test/';
 const drains: Array<{ url: string; auth: string | null }> = [];
 const posts: Array<{ url: string; auth: string | null; body: unknown }> = [];
 const record = async (request: Request) => posts.push({ url: request.url, auth: request.headers.get('authorization'), body: await request.json() });
-let state = 'healthy';
+let state: BackendState = 'healthy';
 const server = setupServer(
   http.get(`${BASE}api/pools`, () => HttpResponse.json([pool('web', [backend('http://b0'), backend('http://b1', state)])])),
   http.post(`${BASE}api/pools/:pool/backends/:id/drain`, ({ request }) => {
