@@ -55,14 +55,14 @@ async def call(app: Any, path: str, method: str = "GET") -> tuple[int, dict[byte
     return start["status"], dict(start["headers"]), body
 
 
-def setup(capacity: int = 8) -> tuple[Companion, App, FulcrumASGI]:
+def make_app(capacity: int = 8) -> tuple[Companion, App, FulcrumASGI]:
     companion = Companion(capacity=capacity)
     inner = App(companion)
     return companion, inner, FulcrumASGI(inner, companion)
 
 
 def test_live_and_ready_answer_200_then_ready_answers_503_once_draining() -> None:
-    companion, _, app = setup()
+    companion, _, app = make_app()
 
     async def run() -> None:
         assert (await call(app, "/healthz/live"))[0] == 200
@@ -76,7 +76,7 @@ def test_live_and_ready_answer_200_then_ready_answers_503_once_draining() -> Non
 
 
 def test_the_load_header_counts_concurrent_requests() -> None:
-    companion, inner, app = setup(capacity=4)
+    companion, inner, app = make_app(capacity=4)
 
     async def run() -> None:
         inner.expected = 2
@@ -93,7 +93,7 @@ def test_the_load_header_counts_concurrent_requests() -> None:
 
 
 def test_a_streamed_body_counts_until_its_last_chunk_then_inflight_returns_to_zero() -> None:
-    companion, inner, app = setup()
+    companion, inner, app = make_app()
 
     async def run() -> None:
         status, _, body = await call(app, "/stream")
@@ -105,14 +105,14 @@ def test_a_streamed_body_counts_until_its_last_chunk_then_inflight_returns_to_ze
 
 
 def test_an_application_error_still_ends_the_request() -> None:
-    companion, _, app = setup()
+    companion, _, app = make_app()
     with pytest.raises(RuntimeError):
         asyncio.run(call(app, "/fail"))
     assert companion.inflight == 0
 
 
 def test_lifespan_passes_through_uncounted() -> None:
-    companion, _, app = setup()
+    companion, _, app = make_app()
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:

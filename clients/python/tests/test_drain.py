@@ -76,3 +76,16 @@ def test_without_an_exit_function_the_previous_handler_runs_in_the_main_thread(r
         pass
     assert seen == ["MainThread"]
     assert signal.getsignal(signal.SIGTERM) is not drainer._on_signal
+
+
+def test_during_the_notice_period_new_requests_are_still_served_before_the_drain_exits(restore_sigterm: None) -> None:
+    companion = Companion()
+    exits = Exits(companion)
+    install_signal_handlers(companion, timeout=5, notice=0.5, exit=exits)
+    with wsgi_server(FulcrumWSGI(make_app(Gates(), companion), companion)) as base:
+        signal.raise_signal(signal.SIGTERM)
+        assert get(base + "/healthz/ready")[0] == 503
+        assert get(base + "/ok")[0] == 200  # the balancer has not seen the 503 yet: still answered
+        assert not exits.done.wait(0.2), "exited before the notice period was over"
+        assert exits.done.wait(5)
+    assert exits.calls == [(0, 0)]

@@ -1,7 +1,8 @@
 """Draining on SIGTERM: report not-ready, let requests in flight finish (bounded), then exit.
 
 Opt-in: `install_signal_handlers(companion)`. The handler only flips readiness and starts a thread; the
-waiting happens there, so an event loop (ASGI) or a threaded server (WSGI) keeps finishing requests meanwhile.
+waiting happens there, so an event loop (ASGI) or a threaded server (WSGI) keeps serving meanwhile: requests
+that arrive before the balancer's health check has seen the 503 (the `notice` period) are answered too.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import _thread
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
@@ -30,12 +32,14 @@ class Drainer:
         self,
         companion: Companion,
         timeout: float,
+        notice: float,
         exit: ExitFn | None,
         before_wait: Iterable[Callable[[], None]],
         signals: Iterable[signal.Signals],
     ) -> None:
         self.companion = companion
         self.timeout = timeout
+        self.notice = notice
         self._exit = exit
         self._before_wait = list(before_wait)
         self._previous: dict[signal.Signals, _Handler] = {}
@@ -68,6 +72,8 @@ class Drainer:
                 hook()
             except Exception:  # a hook must not stop the drain
                 log.exception("draining: a before_wait hook failed")
+        if self.notice > 0:
+            time.sleep(self.notice)  # still serving: the balancer has not seen the 503 yet
         if not self.companion.wait_idle(self.timeout):
             log.warning("draining: %d request(s) still in flight after %ss; exiting anyway", self.companion.inflight, self.timeout)
         if self._exit is not None:
@@ -96,13 +102,18 @@ def install_signal_handlers(
     companion: Companion,
     *,
     timeout: float = DEFAULT_DRAIN_TIMEOUT,
+    notice: float = 0.0,
     exit: ExitFn | None = None,
     before_wait: Iterable[Callable[[], None]] = (),
     signals: Iterable[signal.Signals] = (signal.SIGTERM,),
 ) -> Drainer:
-    """On SIGTERM: /healthz/ready answers 503, each `before_wait` hook runs (e.g. `registration.stop`), then
-    the drain waits until nothing is in flight or `timeout` seconds passed, then calls `exit(0)`.
+    """On SIGTERM: /healthz/ready answers 503, each `before_wait` hook runs (e.g. `registration.stop`), the
+    instance keeps serving for `notice` seconds (set it to the balancer's health check interval times its
+    unhealthy threshold, so that no new request arrives after the listener closes), then the drain waits until
+    nothing is in flight or `timeout` seconds passed, then calls `exit(0)`.
 
     Without `exit`, the previous SIGTERM handler runs in the main thread (so the server's own shutdown still
     happens), or SystemExit(0) is raised there. Call from the main thread (Python's rule for signals)."""
-    return Drainer(companion, timeout, exit, before_wait, signals)
+    if notice < 0 or timeout < 0:
+        raise ValueError("notice and timeout must be >= 0 seconds")
+    return Drainer(companion, timeout, notice, exit, before_wait, signals)

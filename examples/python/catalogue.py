@@ -1,0 +1,141 @@
+"""The catalogue service: its data, its HTTP caching rules and its command line, shared by the three versions
+(fastapi_app.py, flask_app.py, django_app.py) so that they differ only in what their framework does.
+
+Endpoints, the same in all three:
+  GET /api/products          the product list: cacheable (Cache-Control, ETag, Surrogate-Key: catalogue products)
+  GET /api/products/{id}     one product: cacheable (Surrogate-Key: catalogue product-{id}); 404 when unknown
+  GET /api/ping              fast and never cached: which instance answered
+  GET /api/slow?ms=300       slow (sleeps ms, at most 5000) and never cached: a report that takes a while
+  GET /healthz/live, /healthz/ready   the companion's health endpoints
+Every response says which instance served it in X-Served-By.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+try:
+    import fulcrum_companion  # noqa: F401  (installed with pip install ./clients/python)
+except ImportError:  # run from the repository: use the companion beside it
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients" / "python" / "src"))
+
+from fulcrum_companion import Companion, Registration, install_signal_handlers
+
+PRODUCTS: dict[int, dict[str, Any]] = {
+    1: {"id": 1, "name": "Espresso cup", "category": "kitchen", "price": 9.5},
+    2: {"id": 2, "name": "Moka pot", "category": "kitchen", "price": 34.0},
+    3: {"id": 3, "name": "Chef's knife", "category": "kitchen", "price": 79.0},
+    4: {"id": 4, "name": "Linen apron", "category": "kitchen", "price": 24.0},
+    5: {"id": 5, "name": "Desk lamp", "category": "office", "price": 45.0},
+    6: {"id": 6, "name": "Notebook, dotted", "category": "office", "price": 12.0},
+    7: {"id": 7, "name": "Fountain pen", "category": "office", "price": 58.0},
+    8: {"id": 8, "name": "Trail shoes", "category": "outdoor", "price": 129.0},
+    9: {"id": 9, "name": "Rain jacket", "category": "outdoor", "price": 149.0},
+    10: {"id": 10, "name": "Water bottle", "category": "outdoor", "price": 19.0},
+}
+
+# Shared caches (Fulcrum) may keep reads for a minute and serve them stale for another while refreshing.
+CACHEABLE = "public, max-age=60, stale-while-revalidate=30"
+NO_STORE = "no-store"
+TAG_HEADER = "Surrogate-Key"
+SLOW_DEFAULT_MS = 300
+SLOW_MAX_MS = 5000
+
+
+def etag_of(document: Any) -> str:
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
+    return f'"{digest}"'
+
+
+def product_list() -> dict[str, Any]:
+    return {"products": [{"id": p["id"], "name": p["name"], "price": p["price"]} for p in PRODUCTS.values()]}
+
+
+def list_tags() -> str:
+    return "catalogue products"
+
+
+def product_tags(product_id: int) -> str:
+    return f"catalogue product-{product_id} category-{PRODUCTS[product_id]['category']}"
+
+
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """Whether a conditional GET's If-None-Match matches (weak comparison, as RFC 9110 asks for GET)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
+
+
+def slow_ms(raw: str | None) -> int:
+    """The requested delay, clamped to [0, SLOW_MAX_MS]; a malformed one falls back to the default."""
+    try:
+        return max(0, min(int(raw if raw is not None else SLOW_DEFAULT_MS), SLOW_MAX_MS))
+    except ValueError:
+        return SLOW_DEFAULT_MS
+
+
+def parse_args(framework: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=f"The catalogue service ({framework}), behind Fulcrum.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--name", help="shown in X-Served-By (default: FRAMEWORK:PORT)")
+    parser.add_argument("--capacity", type=int, default=8, help="requests at once that count as fully busy in the load report")
+    parser.add_argument("--drain-notice", type=float, default=2.0, help="seconds to keep serving after turning not-ready on SIGTERM")
+    parser.add_argument("--drain-timeout", type=float, default=30.0, help="seconds to wait for requests in flight on SIGTERM")
+    parser.add_argument("--register", metavar="ADMIN_URL", help="register with this Fulcrum admin API (token in FULCRUM_ADMIN_TOKEN)")
+    parser.add_argument("--pool", default="catalogue", help="the pool to register in")
+    parser.add_argument("--heartbeat", type=float, default=5.0, help="seconds between registration heartbeats")
+    parser.add_argument("--access-log", action="store_true")
+    args = parser.parse_args()
+    args.name = args.name or f"{framework}:{args.port}"
+    args.framework = framework
+    return args
+
+
+def start_companion(args: argparse.Namespace, stop_server: Callable[[], None]) -> Companion:
+    """The companion's process side: SIGTERM drains (leave the pool if registered, turn not-ready, keep serving for
+    `--drain-notice` seconds so Fulcrum's health check sees it, wait for requests in flight) and then calls
+    `stop_server` from the drain thread. Call from the main thread before serving."""
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
+    companion = Companion(capacity=args.capacity)
+    before_wait: list[Callable[[], None]] = []
+    if args.register:
+        registration = Registration(
+            args.register,
+            os.environ.get("FULCRUM_ADMIN_TOKEN"),
+            pool=args.pool,
+            url=f"http://{args.host}:{args.port}",
+            heartbeat=args.heartbeat,
+        )
+        args.registration = registration
+        before_wait.append(registration.stop)
+    install_signal_handlers(
+        companion,
+        notice=args.drain_notice,
+        timeout=args.drain_timeout,
+        before_wait=before_wait,
+        exit=lambda _code: stop_server(),
+    )
+    return companion
+
+
+def register_when_listening(args: argparse.Namespace) -> None:
+    """Self-registration starts once the socket accepts connections, so Fulcrum never sees a refused connect."""
+    registration: Registration | None = getattr(args, "registration", None)
+    if registration is not None:
+        registration.start()
+    logging.getLogger("catalogue").info("%s listening on http://%s:%d", args.name, args.host, args.port)
+
+
+def now() -> float:
+    return round(time.time(), 3)

@@ -1,0 +1,106 @@
+"""The catalogue service on Django, as a one-file project, served by Django's threaded HTTP/1.1 server (what
+`manage.py runserver` uses, keep-alive included).
+
+    python3 examples/python/django_app.py --port 8003
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import catalogue
+import django
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+
+from fulcrum_companion import FulcrumWSGI
+
+NAME = "django"
+
+
+def served_by(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Says which instance answered; sets Content-Length so that the server keeps the connection open."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        response["X-Served-By"] = NAME
+        if not response.streaming:
+            response["Content-Length"] = str(len(response.content))
+        return response
+
+    return middleware
+
+
+def cacheable(request: HttpRequest, document: dict[str, Any], tags: str) -> HttpResponse:
+    etag = catalogue.etag_of(document)
+    if catalogue.not_modified(request.headers.get("If-None-Match"), etag):
+        response = HttpResponse(status=304)
+    else:
+        response = JsonResponse({**document, "served_at": catalogue.now()})
+    response["Cache-Control"] = catalogue.CACHEABLE
+    response["ETag"] = etag
+    response[catalogue.TAG_HEADER] = tags
+    return response
+
+
+def uncached(document: dict[str, Any], status: int = 200) -> HttpResponse:
+    response = JsonResponse(document, status=status)
+    response["Cache-Control"] = catalogue.NO_STORE
+    return response
+
+
+def products(request: HttpRequest) -> HttpResponse:
+    return cacheable(request, catalogue.product_list(), catalogue.list_tags())
+
+
+def product(request: HttpRequest, product_id: int) -> HttpResponse:
+    if product_id not in catalogue.PRODUCTS:
+        return uncached({"error": "no such product"}, 404)
+    return cacheable(request, catalogue.PRODUCTS[product_id], catalogue.product_tags(product_id))
+
+
+def ping(request: HttpRequest) -> HttpResponse:
+    return uncached({"instance": NAME, "framework": "django"})
+
+
+def slow(request: HttpRequest) -> HttpResponse:
+    delay = catalogue.slow_ms(request.GET.get("ms"))
+    time.sleep(delay / 1000)
+    return uncached({"instance": NAME, "slept_ms": delay})
+
+
+urlpatterns = [
+    path("api/products", products),
+    path("api/products/<int:product_id>", product),
+    path("api/ping", ping),
+    path("api/slow", slow),
+]
+
+
+if __name__ == "__main__":
+    args = catalogue.parse_args("django")
+    NAME = args.name
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="catalogue-example-not-secret",  # no sessions, no signing: Django only insists on one
+        ALLOWED_HOSTS=["*"],  # Fulcrum passes the client's Host through
+        ROOT_URLCONF=__name__,
+        MIDDLEWARE=[f"{__name__}.served_by"],
+        INSTALLED_APPS=[],
+        USE_TZ=True,
+    )
+    django.setup()
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+    server = ThreadedWSGIServer((args.host, args.port), WSGIRequestHandler)
+    if not args.access_log:
+        WSGIRequestHandler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    # The drain thread calls shutdown(), which waits for serve_forever() below to return.
+    companion = catalogue.start_companion(args, stop_server=server.shutdown)
+    server.set_app(FulcrumWSGI(WSGIHandler(), companion))
+    catalogue.register_when_listening(args)
+    server.serve_forever()

@@ -1,0 +1,73 @@
+"""The catalogue service on FastAPI, served by uvicorn.
+
+    python3 examples/python/fastapi_app.py --port 8001
+"""
+from __future__ import annotations
+
+import asyncio
+
+import catalogue
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from fulcrum_companion import FulcrumASGI
+
+
+def create_app(name: str) -> FastAPI:
+    app = FastAPI(title="catalogue", openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.middleware("http")
+    async def served_by(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers["X-Served-By"] = name
+        return response
+
+    def cacheable(request: Request, document: dict, tags: str) -> Response:
+        etag = catalogue.etag_of(document)
+        headers = {"Cache-Control": catalogue.CACHEABLE, "ETag": etag, catalogue.TAG_HEADER: tags}
+        if catalogue.not_modified(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        return JSONResponse({**document, "served_at": catalogue.now()}, headers=headers)
+
+    @app.get("/api/products")
+    async def products(request: Request) -> Response:
+        return cacheable(request, catalogue.product_list(), catalogue.list_tags())
+
+    @app.get("/api/products/{product_id}")
+    async def product(product_id: int, request: Request) -> Response:
+        if product_id not in catalogue.PRODUCTS:
+            return JSONResponse({"error": "no such product"}, status_code=404, headers={"Cache-Control": catalogue.NO_STORE})
+        return cacheable(request, catalogue.PRODUCTS[product_id], catalogue.product_tags(product_id))
+
+    @app.get("/api/ping")
+    async def ping() -> Response:
+        return JSONResponse({"instance": name, "framework": "fastapi"}, headers={"Cache-Control": catalogue.NO_STORE})
+
+    @app.get("/api/slow")
+    async def slow(ms: str | None = None) -> Response:
+        delay = catalogue.slow_ms(ms)
+        await asyncio.sleep(delay / 1000)
+        return JSONResponse({"instance": name, "slept_ms": delay}, headers={"Cache-Control": catalogue.NO_STORE})
+
+    return app
+
+
+class CatalogueServer(uvicorn.Server):
+    def install_signal_handlers(self) -> None:
+        """The companion handles SIGTERM (drain, then `should_exit`); uvicorn's own handler would stop at once."""
+
+    async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
+        await super().startup(sockets=sockets)
+        await asyncio.to_thread(catalogue.register_when_listening, ARGS)
+
+
+if __name__ == "__main__":
+    ARGS = catalogue.parse_args("fastapi")
+    app = create_app(ARGS.name)
+    server = CatalogueServer(
+        uvicorn.Config(app, host=ARGS.host, port=ARGS.port, access_log=ARGS.access_log, lifespan="off", log_level="warning")
+    )
+    companion = catalogue.start_companion(ARGS, stop_server=lambda: setattr(server, "should_exit", True))
+    app.add_middleware(FulcrumASGI, companion=companion)
+    server.run()
