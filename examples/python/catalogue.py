@@ -6,6 +6,8 @@ Endpoints, the same in all three:
   GET /api/products/{id}     one product: cacheable (Surrogate-Key: catalogue product-{id}); 404 when unknown
   GET /api/ping              fast and never cached: which instance answered
   GET /api/slow?ms=300       slow (sleeps ms, at most 5000) and never cached: a report that takes a while
+  POST /api/orders           {"product_id": 3, "quantity": 1} -> 201 after 100 ms of work; never retried by
+                             Fulcrum once sent (it has a body and is not idempotent), so a lost one shows
   GET /healthz/live, /healthz/ready   the companion's health endpoints
 Every response says which instance served it in X-Served-By.
 """
@@ -48,6 +50,7 @@ NO_STORE = "no-store"
 TAG_HEADER = "Surrogate-Key"
 SLOW_DEFAULT_MS = 300
 SLOW_MAX_MS = 5000
+ORDER_WORK_MS = 100
 
 
 def etag_of(document: Any) -> str:
@@ -82,6 +85,19 @@ def slow_ms(raw: str | None) -> int:
         return max(0, min(int(raw if raw is not None else SLOW_DEFAULT_MS), SLOW_MAX_MS))
     except ValueError:
         return SLOW_DEFAULT_MS
+
+
+def place_order(raw: bytes) -> tuple[int, dict[str, Any]]:
+    """Validates an order; (201, order) or (400, error). The caller spends ORDER_WORK_MS on it (payment)."""
+    try:
+        payload = json.loads(raw)
+        product_id, quantity = payload["product_id"], payload.get("quantity", 1)
+    except (ValueError, TypeError, KeyError):
+        return 400, {"error": 'expected a JSON object {"product_id": int, "quantity": int}'}
+    if type(product_id) is not int or product_id not in PRODUCTS or type(quantity) is not int or not 1 <= quantity <= 100:
+        return 400, {"error": "unknown product_id or quantity outside 1..100"}
+    total = round(PRODUCTS[product_id]["price"] * quantity, 2)
+    return 201, {"order": {"product_id": product_id, "quantity": quantity, "total": total}}
 
 
 def parse_args(framework: str) -> argparse.Namespace:

@@ -14,6 +14,8 @@ import django
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from fulcrum_companion import FulcrumWSGI
 
@@ -71,11 +73,21 @@ def slow(request: HttpRequest) -> HttpResponse:
     return uncached({"instance": NAME, "slept_ms": delay})
 
 
+@csrf_exempt  # an API called with JSON, not a form
+@require_POST
+def order(request: HttpRequest) -> HttpResponse:
+    status, document = catalogue.place_order(request.body)
+    if status == 201:
+        time.sleep(catalogue.ORDER_WORK_MS / 1000)
+    return uncached({**document, "instance": NAME}, status)
+
+
 urlpatterns = [
     path("api/products", products),
     path("api/products/<int:product_id>", product),
     path("api/ping", ping),
     path("api/slow", slow),
+    path("api/orders", order),
 ]
 
 

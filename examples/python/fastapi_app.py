@@ -50,6 +50,13 @@ def create_app(name: str) -> FastAPI:
         await asyncio.sleep(delay / 1000)
         return JSONResponse({"instance": name, "slept_ms": delay}, headers={"Cache-Control": catalogue.NO_STORE})
 
+    @app.post("/api/orders")
+    async def order(request: Request) -> Response:
+        status, document = catalogue.place_order(await request.body())
+        if status == 201:
+            await asyncio.sleep(catalogue.ORDER_WORK_MS / 1000)
+        return JSONResponse({**document, "instance": name}, status_code=status, headers={"Cache-Control": catalogue.NO_STORE})
+
     return app
 
 

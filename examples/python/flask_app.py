@@ -58,6 +58,13 @@ def create_app(name: str) -> Flask:
         time.sleep(delay / 1000)
         return uncached({"instance": name, "slept_ms": delay})
 
+    @app.post("/api/orders")
+    def order() -> Response:
+        status, document = catalogue.place_order(request.get_data())
+        if status == 201:
+            time.sleep(catalogue.ORDER_WORK_MS / 1000)
+        return uncached({**document, "instance": name}, status)
+
     return app
 
 

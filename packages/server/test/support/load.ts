@@ -21,6 +21,8 @@ export interface LoadOptions {
   readonly maxMs?: number;
   readonly method?: string;
   readonly path?: (i: number) => string;
+  /** A JSON body for each request (then sent with Content-Length). */
+  readonly body?: (i: number) => string;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -30,7 +32,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     statuses: new Map(),
     errors: [],
     ok() {
-      return this.statuses.get(200) ?? 0;
+      let n = 0;
+      for (const [status, count] of this.statuses) if (status >= 200 && status < 300) n += count;
+      return n;
     },
     failed() {
       return this.sent - this.ok();
@@ -43,8 +47,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const total = options.total ?? Number.POSITIVE_INFINITY;
   const one = (i: number) =>
     new Promise<void>((resolve) => {
+      const body = options.body?.(i);
       const req = http.request(
-        { host: target.hostname, port: target.port, path: options.path?.(i) ?? target.pathname, method: options.method ?? 'GET', agent },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: options.path?.(i) ?? target.pathname,
+          method: options.method ?? 'GET',
+          agent,
+          headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => {
@@ -61,7 +73,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         result.errors.push(err.message);
         resolve();
       });
-      req.end();
+      req.end(body);
     });
   const worker = async () => {
     while (!stop && result.sent < total) {

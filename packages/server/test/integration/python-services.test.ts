@@ -1,0 +1,202 @@
+/**
+ * The Python stack of examples/python, for real: the catalogue service on FastAPI (uvicorn), Flask and Django with
+ * the companion, behind a Fulcrum started as the command from the example's own config (its balancing, health
+ * checks, routes and Redis cache), with only addresses changed to free loopback ports.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
+import type { ConfigInput } from '../../src/config/schema.ts';
+import { pools, request } from '../support/client.ts';
+import { eventually, spawnFulcrum, type SpawnedFulcrum } from '../support/fulcrum.ts';
+import { runLoad } from '../support/load.ts';
+import { EXAMPLES, startPython, type Framework, type PythonInstance } from '../support/python.ts';
+import { startRedis, type TestRedis } from '../support/redis.ts';
+
+const TOKEN = 'python-stack-admin-token-0123';
+const FRAMEWORKS: readonly Framework[] = ['fastapi', 'flask', 'django'];
+
+let redis: TestRedis;
+let instances: PythonInstance[];
+let fulcrum: SpawnedFulcrum;
+
+/** The example's config, pointed at this test's instances, Redis and free ports. */
+async function stackConfig(): Promise<ConfigInput> {
+  const config = parse(await readFile(`${EXAMPLES}fulcrum.yaml`, 'utf8')) as ConfigInput & {
+    pools: { catalogue: { backends: Array<{ url: string }> } };
+  };
+  assert.deepEqual(config.pools.catalogue.backends.length, 3, 'the example has three instances');
+  return {
+    ...config,
+    listen: '127.0.0.1:0',
+    admin: { listen: '127.0.0.1:0', token: TOKEN },
+    workers: 1,
+    cache: { ...config.cache, redis: { url: redis.url } },
+    pools: { catalogue: { ...config.pools.catalogue, backends: instances.map((i) => ({ url: i.url })) } },
+  };
+}
+
+before(async () => {
+  redis = await startRedis();
+  instances = await Promise.all(FRAMEWORKS.map((f) => startPython(f)));
+  fulcrum = await spawnFulcrum(await stackConfig());
+  await eventually(async () => (await healthyBackends()) === 3, 10_000, 'three healthy instances');
+});
+
+after(async () => {
+  await fulcrum?.stop();
+  await Promise.all((instances ?? []).map((i) => i.kill()));
+  await redis?.stop();
+});
+
+async function healthyBackends(): Promise<number> {
+  const [pool] = await pools(fulcrum.adminUrl);
+  return pool!.backends.filter((b) => b.state === 'healthy').length;
+}
+
+/** Which instance served each of `n` requests to `path` through Fulcrum, counted by X-Served-By. */
+async function servedBy(n: number, path = '/api/ping'): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const reply = await request(`${fulcrum.url}${path}`);
+    assert.equal(reply.status, 200, reply.text);
+    const name = String(reply.headers['x-served-by']);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function admin(method: string, path: string, body?: unknown) {
+  return fetch(`${fulcrum.adminUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+describe('Python services behind Fulcrum (examples/python)', () => {
+  test('the three versions of the catalogue answer alike: caching headers, conditional reads, errors, the load report', async () => {
+    const etags = new Set<string>();
+    for (const instance of instances) {
+      const read = await request(`${instance.url}/api/products/3`);
+      assert.equal(read.status, 200, instance.name);
+      assert.equal(read.headers['cache-control'], 'public, max-age=60, stale-while-revalidate=30');
+      assert.equal(read.headers['surrogate-key'], 'catalogue product-3 category-kitchen');
+      assert.match(String(read.headers['x-fulcrum-load']), /^inflight=1, utilization=0\.12$/);
+      assert.equal((JSON.parse(read.text) as { name: string }).name, "Chef's knife");
+      etags.add(String(read.headers.etag));
+      const revalidated = await request(`${instance.url}/api/products/3`, { headers: { 'if-none-match': String(read.headers.etag) } });
+      assert.equal(revalidated.status, 304, instance.name);
+      const missing = await request(`${instance.url}/api/products/99`);
+      assert.deepEqual([missing.status, missing.headers['cache-control']], [404, 'no-store'], instance.name);
+      const badOrder = await request(`${instance.url}/api/orders`, { method: 'POST', body: '{"product_id": "x"}' });
+      assert.equal(badOrder.status, 400, instance.name);
+      assert.equal((await request(`${instance.url}/healthz/ready`)).status, 200, instance.name);
+    }
+    assert.equal(etags.size, 1, `one ETag for one representation: ${[...etags]}`);
+  });
+
+  test('traffic spreads across the FastAPI, Flask and Django instances', async () => {
+    const counts = await servedBy(60);
+    for (const instance of instances) {
+      assert.ok((counts.get(instance.name) ?? 0) >= 8, `${instance.name} served ${counts.get(instance.name) ?? 0} of 60: ${[...counts]}`);
+    }
+  });
+
+  test('a cacheable read is served from the Redis cache after the first request, and purged by its tag', async () => {
+    const read = (id: number) => request(`${fulcrum.url}/api/products/${id}`);
+    const first = await read(4);
+    assert.equal(first.status, 200);
+    assert.match(String(first.headers['cache-status']), /fwd=miss.*stored/);
+    assert.equal(first.headers['surrogate-key'], 'catalogue product-4 category-kitchen');
+    const second = await read(4);
+    assert.match(String(second.headers['cache-status']), /; hit/);
+    assert.equal(second.text, first.text, 'the stored body, not a new one');
+    assert.match(String((await read(5)).headers['cache-status']), /stored/);
+
+    const purge = await admin('POST', '/api/cache/purge', { tag: 'product-4' });
+    assert.equal(purge.status, 202, await purge.text()); // accepted: it reaches every worker (and instance) by the purge bus
+
+    let third = first;
+    await eventually(async () => /fwd=miss/.test(String((third = await read(4)).headers['cache-status'])), 1000, 'the purge');
+    assert.notEqual(third.text, first.text, 'a fresh body from an instance (served_at moved on)');
+    assert.match(String((await read(5)).headers['cache-status']), /; hit/, 'another tag is untouched');
+  });
+
+  test('an instance that reports itself busy receives measurably less traffic than its idle peers', async () => {
+    // Busy for real: slow requests sent to it directly, which Fulcrum does not see. Only its load report
+    // (X-Fulcrum-Load: utilization) tells Fulcrum, whose own view (its in-flight, the fast answers) says idle.
+    const busy = instances[0]!;
+    const slow = Array.from({ length: 6 }, () => request(`${busy.url}/api/slow?ms=4000`, { headers: { connection: 'close' } }));
+    await eventually(async () => (await request(`${busy.url}/api/ping`)).headers['x-fulcrum-load']!.includes('inflight=7'), 3000, 'busy');
+    try {
+      const counts = await servedBy(90);
+      const busyShare = counts.get(busy.name) ?? 0;
+      const peers = instances.slice(1).map((i) => counts.get(i.name) ?? 0);
+      assert.ok(busyShare * 4 < Math.min(...peers), `busy ${busy.name} served ${busyShare}, its idle peers ${peers}`);
+    } finally {
+      await Promise.all(slow);
+    }
+  });
+
+  test('a self-registered instance receives traffic within two seconds, and is removed after its TTL when killed', async () => {
+    const joiner = await startPython('flask', {
+      name: 'flask-registered',
+      args: ['--register', fulcrum.adminUrl, '--pool', 'catalogue', '--heartbeat', '0.5'],
+      env: { FULCRUM_ADMIN_TOKEN: TOKEN },
+    });
+    try {
+      await eventually(async () => (await servedBy(6)).has(joiner.name), 2000, 'traffic to the registered instance');
+      const joinedMs = Date.now() - joiner.listeningAt;
+      const [pool] = await pools(fulcrum.adminUrl);
+      assert.ok(pool!.backends.some((b) => b.id === joiner.url), 'listed in the API like a configured backend');
+
+      await joiner.kill();
+      const killedAt = Date.now();
+      await eventually(async () => !(await pools(fulcrum.adminUrl))[0]!.backends.some((b) => b.id === joiner.url), 5000, 'removal');
+      const removedMs = Date.now() - killedAt;
+      // TTL: three heartbeats of 0.5 s, counted from the last one, which came at most 0.5 s before the kill.
+      assert.ok(removedMs >= 900 && removedMs <= 3000, `removed ${removedMs} ms after SIGKILL (TTL 1.5 s)`);
+      assert.ok(!(await servedBy(9)).has(joiner.name));
+      console.log(`# self-registration: traffic ${joinedMs} ms after listening, removed ${removedMs} ms after SIGKILL`);
+    } finally {
+      await joiner.kill();
+    }
+  });
+
+  test('a rolling restart of the three instances under steady load fails no request', { timeout: 90_000 }, async () => {
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    // Bounded: five clients, until the restart is over or 60 s. Reads, fast and slow, and orders: a POST with a
+    // body is never retried, so one cut off by an instance that stops without draining is a failure here.
+    const common = { url: fulcrum.url, until: finished, maxMs: 60_000 };
+    const loads = [
+      runLoad({ ...common, concurrency: 3, path: (i) => (i % 3 === 0 ? '/api/slow?ms=150' : '/api/ping') }),
+      runLoad({ ...common, concurrency: 2, method: 'POST', path: () => '/api/orders', body: (i) => JSON.stringify({ product_id: 1 + (i % 10) }) }),
+    ];
+    const restarted: PythonInstance[] = [];
+    try {
+      for (const [i, old] of instances.entries()) {
+        await old.stop(); // the companion: not ready, keeps serving through the notice, drains, exits
+        const fresh = await startPython(old.framework, { port: old.port, name: `${old.framework}:${old.port}#2` });
+        restarted.push(fresh);
+        instances[i] = fresh;
+        await eventually(async () => (await healthyBackends()) === 3, 10_000, `${fresh.name} healthy again`);
+      }
+      await eventually(async () => {
+        const seen = await servedBy(9);
+        return restarted.every((r) => seen.has(r.name));
+      }, 5000, 'traffic to every restarted instance');
+    } finally {
+      finish();
+    }
+    const [reads, orders] = await Promise.all(loads);
+    for (const result of [reads!, orders!]) {
+      assert.ok(result.sent > 50, `only ${result.sent} requests sent`);
+      assert.deepEqual(result.errors, []);
+      assert.equal(result.failed(), 0, `failed: ${[...result.statuses].filter(([s]) => s >= 300)}`);
+    }
+    console.log(`# rolling restart: ${reads!.sent} reads and ${orders!.sent} orders, none failed`);
+  });
+});
