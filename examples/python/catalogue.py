@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -119,7 +120,7 @@ def parse_args(framework: str) -> argparse.Namespace:
 
 
 def start_companion(args: argparse.Namespace, stop_server: Callable[[], None]) -> Companion:
-    """The companion's process side: SIGTERM drains (leave the pool if registered, turn not-ready, keep serving for
+    """The companion's process side: SIGTERM (or Ctrl-C) drains (leave the pool if registered, turn not-ready, keep serving for
     `--drain-notice` seconds so Fulcrum's health check sees it, wait for requests in flight) and then calls
     `stop_server` from the drain thread. Call from the main thread before serving."""
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {args.name} %(levelname)s %(message)s")
@@ -141,6 +142,7 @@ def start_companion(args: argparse.Namespace, stop_server: Callable[[], None]) -
         timeout=args.drain_timeout,
         before_wait=before_wait,
         exit=lambda _code: stop_server(),
+        signals=(signal.SIGTERM, signal.SIGINT),  # Ctrl-C drains (and deregisters) too
     )
     return companion
 
