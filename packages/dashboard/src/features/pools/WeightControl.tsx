@@ -1,5 +1,5 @@
 /** A backend's weight: a number input (1..1000) and Set, which POSTs the weight; bad input is refused inline. */
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { WEIGHT_MAX, WEIGHT_MIN } from '../../lib/types.ts';
 
 export interface WeightControlProps {
@@ -22,8 +22,14 @@ export function WeightControl({ backend, weight, busy, onSet }: WeightControlPro
   const [draft, setDraft] = useState(String(weight));
   const [problem, setProblem] = useState<string | undefined>();
   const input = useRef<HTMLInputElement>(null);
-  // The table is refetched every second: follow the server's weight when it changes, not on every refetch.
-  useEffect(() => setDraft(String(weight)), [weight]);
+  // The table is refetched every second: follow the server's weight when it changes, not on every refetch. Done
+  // while rendering (React's "adjusting state when a prop changes"): an effect would also run after mounting,
+  // and could overwrite what was typed in between.
+  const [shownWeight, setShownWeight] = useState(weight);
+  if (weight !== shownWeight) {
+    setShownWeight(weight);
+    setDraft(String(weight));
+  }
 
   function submit(e: FormEvent) {
     e.preventDefault();
