@@ -136,3 +136,21 @@ test('draining a backend from the pools page stops its traffic while requests ke
   await page.locator(`tr[data-backend="${drained}"] td:nth-child(4)`).filter({ hasText: '0.0 %' }).waitFor({ timeout: 15_000 });
   await page.screenshot({ path: join(SCREENSHOTS, 'pools.png'), fullPage: true });
 });
+
+test('a backend that registers itself appears on the pools page, marked registered, and leaves when it deregisters', async () => {
+  const [joiner] = await startBackends(1, 'joiner');
+  try {
+    const registrations = `${fulcrum.adminUrl}/api/pools/web/registrations`;
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const added = await fetch(registrations, { method: 'POST', headers: auth, body: JSON.stringify({ url: joiner!.url, ttl: '30s' }) });
+    assert.equal(added.status, 200);
+    const row = page.locator(`tr[data-backend="${joiner!.url}"]`);
+    await row.filter({ hasText: 'registered' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('tr[data-backend] .registered').count(), 1, 'only the registered backend is marked');
+    const removed = await fetch(`${registrations}/${encodeURIComponent(joiner!.url)}`, { method: 'DELETE', headers: auth });
+    assert.equal(removed.status, 200);
+    await row.waitFor({ state: 'detached', timeout: 10_000 });
+  } finally {
+    await joiner!.close();
+  }
+});

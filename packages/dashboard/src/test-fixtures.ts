@@ -39,6 +39,7 @@ export function backend(id: string, state: BackendView['state'] = 'healthy'): Ba
     retries: 0,
     latencyMs: { p50: 1, p95: 2, p99: 3 },
     health: null,
+    registered: false,
   };
 }
 

@@ -101,6 +101,7 @@ export const OPENAPI = {
           warmth: { type: 'number' },
           inFlight: { type: 'integer' },
           requests: { type: 'integer' },
+          registered: { type: 'boolean', description: 'Added by self-registration (kept while it heartbeats), not by the config.' },
         },
       },
     },

@@ -26,14 +26,15 @@ function compile(template: string): RegExp {
   return new RegExp(`^${template.replace(/\{[^}]+\}/g, '([^/]+)')}$`);
 }
 
+/** One pool's view, with which of its backends registered themselves. */
+const poolOf = (c: ControlPlane, name: string) =>
+  poolView(name, c.config, c.backendsOf(name), c.stats(), c.health(), (pool, backend) => c.registrations.isRegistered(pool, backend));
+
 /** GET routes answering JSON, by OpenAPI path template (openapi.ts documents each; a test checks). */
 export const ROUTES: ReadonlyArray<readonly [string, Route]> = [
-  ['/api/pools', (c) => Object.keys(c.config.pools).map((name) => poolView(name, c.config, c.backendsOf(name), c.stats(), c.health()))],
-  [
-    '/api/pools/{pool}',
-    // Own properties only: `constructor` or `__proto__` are not pools.
-    (c, [name]) => (Object.hasOwn(c.config.pools, name!) ? poolView(name!, c.config, c.backendsOf(name!), c.stats(), c.health()) : undefined),
-  ],
+  ['/api/pools', (c) => Object.keys(c.config.pools).map((name) => poolOf(c, name))],
+  // Own properties only: `constructor` or `__proto__` are not pools.
+  ['/api/pools/{pool}', (c, [name]) => (Object.hasOwn(c.config.pools, name!) ? poolOf(c, name!) : undefined)],
   ['/api/config', (c) => redactedConfig(c.config)],
   ['/api/events', (c) => c.events()],
   ['/api/stats', (c) => c.stats()],

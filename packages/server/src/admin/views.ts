@@ -17,6 +17,8 @@ export interface BackendView {
   retries: number;
   latencyMs: { p50: number; p95: number; p99: number };
   health: HealthSnapshot[string][string] | null;
+  /** Added by self-registration: it stays while it heartbeats, and a reload from disk drops it. */
+  registered: boolean;
 }
 
 export interface PoolView {
@@ -48,7 +50,14 @@ function errorRate(c: Counters): number {
   return c.requests === 0 ? 0 : Math.round((c.responses[4]! / c.requests) * 10_000) / 10_000;
 }
 
-export function poolView(name: string, config: Config, backends: readonly Backend[], stats: StatsSnapshot, health: HealthSnapshot): PoolView {
+export function poolView(
+  name: string,
+  config: Config,
+  backends: readonly Backend[],
+  stats: StatsSnapshot,
+  health: HealthSnapshot,
+  isRegistered: (pool: string, backend: string) => boolean,
+): PoolView {
   const p = stats.pools[name];
   return {
     name,
@@ -72,6 +81,7 @@ export function poolView(name: string, config: Config, backends: readonly Backen
         retries: c.retries,
         latencyMs: latency(c),
         health: health[name]?.[b.id] ?? null,
+        registered: isRegistered(name, b.id),
       };
     }),
   };

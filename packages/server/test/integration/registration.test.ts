@@ -43,8 +43,14 @@ describe('self-registration', () => {
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { pool: 'api', backend: backends[1]!.url, ttlMs: 10_000, persisted: false });
     await eventually(async () => (await servedBy(6)).has(backends[1]!.name), 2000, 'traffic to the registered backend');
-    const [pool] = (await (await fetch(`${fulcrum.adminUrl}/api/pools`)).json()) as Array<{ backends: Array<{ id: string }> }>;
-    assert.ok(pool!.backends.some((b) => b.id === backends[1]!.url));
+    const [pool] = (await (await fetch(`${fulcrum.adminUrl}/api/pools`)).json()) as Array<{ backends: Array<{ id: string; registered: boolean }> }>;
+    assert.deepEqual(
+      pool!.backends.map((b) => [b.id, b.registered]),
+      [
+        [backends[0]!.url, false],
+        [backends[1]!.url, true],
+      ],
+    );
   });
 
   test('a registration that is not renewed is removed after its TTL, and heartbeats keep one alive', async () => {

@@ -57,7 +57,14 @@ export function PoolTable({ pool, shares, busy, onDrain, onUndrain, onWeight, on
                 const draining = b.state === 'draining';
                 return (
                   <tr key={b.id} data-backend={b.id}>
-                    <td className="mono">{b.id}</td>
+                    <td className="mono">
+                      {b.id}
+                      {b.registered && (
+                        <span className="registered" title="Registered itself through the admin API: removed when its heartbeats stop">
+                          registered
+                        </span>
+                      )}
+                    </td>
                     <td>
                       <span className={`state state-${b.state}`}>{b.state}</span>
                     </td>

@@ -48,6 +48,14 @@ describe('PoolsPage', () => {
     expect(screen.getByText(/not written to the config file/)).toBeTruthy();
   });
 
+  test('a backend that registered itself is listed like the others, marked registered', async () => {
+    server.use(http.get(`${BASE}api/pools`, () => HttpResponse.json([pool('web', [backend('http://b0'), { ...backend('http://b2'), registered: true }])])));
+    render(<PoolsPage api={api} samples={[]} />);
+    const row = (await screen.findByRole('button', { name: 'Drain http://b2' })).closest('tr')!;
+    expect(row.textContent).toContain('registered');
+    expect(screen.getAllByText('registered')).toHaveLength(1);
+  });
+
   test('Drain asks for confirmation, then POSTs the drain with the token and shows the new state', async () => {
     const confirm = vi.fn(() => true);
     render(<PoolsPage api={api} samples={[]} confirm={confirm} />);
