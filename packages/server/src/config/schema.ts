@@ -307,6 +307,9 @@ export const ConfigSchema = z
         max_body_size: size('10mb').describe('Largest request body; larger gets 413.'),
         header_timeout: duration('10s', true).describe('Time a client has to send the request head.'),
         keepalive_timeout: duration('5s').describe('Idle time before a client connection is closed.'),
+        send_timeout: duration('60s', true).describe(
+          'A client that takes none of its response for this long is disconnected (nginx\'s send_timeout). While it does not read, the backend is not read either, and not blamed for the wait.',
+        ),
       })
       .prefault({})
       .describe('Limits on what clients send.'),

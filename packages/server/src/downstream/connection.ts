@@ -18,6 +18,8 @@ export interface ConnectionLimits {
   readonly maxHeaderSize: number;
   readonly headerTimeout: number;
   readonly keepaliveTimeout: number;
+  /** How long the client may leave the response unread (the socket's buffer full) before it is disconnected. */
+  readonly sendTimeout: number;
 }
 
 export interface ConnectionHandlers {
@@ -54,6 +56,8 @@ export class ClientConnection implements ResponseOwner {
   /** Bytes of the next pipelined request, kept until the current response is over. */
   private queued: Buffer | undefined = undefined;
   private discarded = -1;
+  /** Since when the client has taken nothing of a response whose socket buffer is full; undefined while it reads. */
+  private sendStalledSince: number | undefined = undefined;
   draining = false;
 
   constructor(socket: Socket, limits: ConnectionLimits, handlers: ConnectionHandlers) {
@@ -69,6 +73,7 @@ export class ClientConnection implements ResponseOwner {
     socket.on('error', () => {}); // 'close' follows; nothing to add
     socket.on('close', () => this.onClose());
     socket.on('end', () => this.onEnd());
+    socket.on('drain', () => (this.sendStalledSince = undefined));
   }
 
   /** Whether a request is being served (for drains). */
@@ -78,9 +83,20 @@ export class ClientConnection implements ResponseOwner {
 
   /** Called by the server's sweep: closes connections whose wait ran out. */
   checkDeadline(now: number): void {
+    if (this.state === 'request') return this.checkSend(now);
     if ((this.state !== 'idle' && this.state !== 'head') || now < this.deadline) return;
     if (this.state === 'head') this.reject(new FulcrumError('FUL_ERR_CLIENT_TIMEOUT'));
     else this.close();
+  }
+
+  /** A client that stopped reading: its response is cut once it has taken nothing for the send timeout. */
+  private checkSend(now: number): void {
+    if (!this.socket.writableNeedDrain) {
+      this.sendStalledSince = undefined;
+      return;
+    }
+    this.sendStalledSince ??= now;
+    if (now - this.sendStalledSince >= this.limits.sendTimeout) this.close();
   }
 
   /** Closes now if idle, else after the response in flight (drain). */

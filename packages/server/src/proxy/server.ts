@@ -19,7 +19,12 @@ export interface ProxyServerDeps {
 /** Client limits are fixed at start (a reload keeps the listener). */
 export function createProxyServer(limits: Config['limits'], deps: ProxyServerDeps): DownstreamServer {
   return new DownstreamServer(
-    { maxHeaderSize: limits.max_header_size, headerTimeout: limits.header_timeout, keepaliveTimeout: limits.keepalive_timeout },
+    {
+      maxHeaderSize: limits.max_header_size,
+      headerTimeout: limits.header_timeout,
+      keepaliveTimeout: limits.keepalive_timeout,
+      sendTimeout: limits.send_timeout,
+    },
     {
       onRequest: (req, res) => deps.pipeline.handle(req, res),
       onUpgrade: (req, socket, head) => deps.upgrades.handle(req, socket, head),

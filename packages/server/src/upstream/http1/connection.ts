@@ -41,6 +41,8 @@ export class Http1Connection implements ExchangeControl {
   /** When the current wait (connect, head, body inactivity, idle) runs out, on performance.now()'s clock. */
   private deadline = 0;
   private closeWhenDone = false;
+  /** Reading held back because the client is slow to take the response: not the backend's stall. */
+  private paused = false;
   private socketError: Error | undefined = undefined;
 
   constructor(endpoint: Endpoint, owner: ConnectionOwner) {
@@ -80,9 +82,13 @@ export class Http1Connection implements ExchangeControl {
     this.fail(reason);
   }
   pause(): void {
+    this.paused = true;
     this.socket.pause();
   }
   resume(): void {
+    this.paused = false;
+    // The backend's body timeout counts from here: the time the client took is the client's (its send timeout).
+    if (this.wait === 'body') this.deadline = performance.now() + this.request!.bodyTimeout;
     this.socket.resume();
   }
 
@@ -188,6 +194,11 @@ export class Http1Connection implements ExchangeControl {
   }
 
   private idle(): void {
+    // Paused for a slow client when the last bytes came in: the next exchange must find the socket reading.
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
     this.wait = 'idle';
     this.deadline = performance.now() + this.endpoint.idleTimeout;
   }
@@ -197,7 +208,7 @@ export class Http1Connection implements ExchangeControl {
    * are plain numbers checked on a coarse tick, rather than a socket timer re-armed three times per request.
    */
   checkDeadline(now: number): void {
-    if (now >= this.deadline) this.onTimeout();
+    if (now >= this.deadline && !(this.paused && this.wait === 'body')) this.onTimeout();
   }
 
   private onTimeout(): void {

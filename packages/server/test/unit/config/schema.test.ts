@@ -68,6 +68,7 @@ describe('the example config', () => {
       max_body_size: 10 * 1024 * 1024,
       header_timeout: 10_000,
       keepalive_timeout: 5000,
+      send_timeout: 60_000,
     });
     assert.deepEqual(config.routes, [{ match: { host: 'api.example.com', path_prefix: '/api/' }, pool: 'api' }]);
   });
