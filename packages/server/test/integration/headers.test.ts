@@ -362,7 +362,8 @@ describe('bodies', () => {
     });
     socket.write('GET /slow HTTP/1.1\r\nHost: slow.example\r\nConnection: close\r\n\r\n');
     // The backend is held back by the paused client: backpressure reaches it through Fulcrum.
-    await eventually(() => backendState.waitingForDrain && backendState.written < pieces, 5000, 'the backend to wait for drain');
+    // The client must have paused (on its first bytes) before it resumes: a resume that came first would be undone.
+    await eventually(() => total > 0 && backendState.waitingForDrain && backendState.written < pieces, 5000, 'the backend to wait for drain');
     socket.resume();
     await new Promise<void>((resolve) => socket.once('end', resolve));
     const raw = Buffer.concat(received);
