@@ -76,7 +76,7 @@ def test_a_lone_request_reports_itself_in_the_load_header() -> None:
         assert headers["X-Fulcrum-Load"] == "inflight=1, utilization=0.12"
 
 
-def test_the_load_header_counts_concurrent_requests_and_caps_utilization_at_one() -> None:
+def test_the_load_header_counts_concurrent_requests_and_utilization_may_exceed_one() -> None:
     companion, gates, server = serve(capacity=4)
     with server as base:
         blocked = [threading.Thread(target=get, args=(base + "/block",)) for _ in range(2)]
@@ -85,7 +85,7 @@ def test_the_load_header_counts_concurrent_requests_and_caps_utilization_at_one(
         assert gates.entered.acquire(timeout=5) and gates.entered.acquire(timeout=5)
         assert get(base + "/ok")[1]["X-Fulcrum-Load"] == "inflight=3, utilization=0.75"
         companion.capacity = 2
-        assert get(base + "/ok")[1]["X-Fulcrum-Load"] == "inflight=3, utilization=1.00"
+        assert get(base + "/ok")[1]["X-Fulcrum-Load"] == "inflight=3, utilization=1.50"
         gates.release.set()
         for t in blocked:
             t.join(5)

@@ -69,10 +69,10 @@ class Companion:
                 self._idle.notify_all()
 
     def load_header(self) -> str:
-        """The load report, in the spirit of Envoy's ORCA: in-flight requests and their share of capacity."""
+        """The load report, in the spirit of Envoy's ORCA: in-flight requests and their share of capacity.
+        Not capped (like ORCA's application_utilization): 8 and 80 in flight must not look the same."""
         n = self._inflight
-        utilization = min(1.0, n / self.capacity)
-        return f"inflight={n}, utilization={utilization:.2f}"
+        return f"inflight={n}, utilization={n / self.capacity:.2f}"
 
     def start_draining(self) -> None:
         """From now on /healthz/ready answers 503, so the balancer stops sending new requests."""
