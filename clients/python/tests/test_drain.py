@@ -89,3 +89,23 @@ def test_during_the_notice_period_new_requests_are_still_served_before_the_drain
         assert not exits.done.wait(0.2), "exited before the notice period was over"
         assert exits.done.wait(5)
     assert exits.calls == [(0, 0)]
+
+
+def test_a_second_signal_while_draining_stops_at_once(restore_sigterm: None) -> None:
+    companion = Companion()
+    exits = Exits(companion)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    drainer = install_signal_handlers(companion, timeout=5, exit=exits, signals=(signal.SIGTERM, signal.SIGINT))
+    companion.begin()  # keeps the drain waiting
+    try:
+        signal.raise_signal(signal.SIGTERM)  # the first: drains, as before
+        assert companion.state == "draining" and not exits.done.is_set()
+        with pytest.raises(SystemExit) as stopped:
+            signal.raise_signal(signal.SIGINT)  # the second (a second Ctrl-C): out now
+        assert stopped.value.code == 1
+        assert {sig: signal.getsignal(sig) for sig in previous} == previous
+        assert not exits.done.is_set()
+    finally:
+        companion.end()  # lets the drain thread finish
+        assert drainer.thread is not None
+        drainer.thread.join(5)

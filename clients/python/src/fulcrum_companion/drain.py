@@ -59,14 +59,17 @@ class Drainer:
             self._finish_in_main_thread(signum, frame)
             return
         if self._started.is_set():
-            return  # a second SIGTERM while draining changes nothing
+            # A second signal while draining (a second Ctrl-C): the operator wants out now.
+            self.uninstall()
+            raise SystemExit(1)
         self._started.set()
         self.companion.start_draining()
-        log.info("draining: not ready; waiting up to %ss for %d request(s) in flight", self.timeout, self.companion.inflight)
         self.thread = threading.Thread(target=self._drain, args=(signum,), name="fulcrum-drain", daemon=True)
         self.thread.start()
 
     def _drain(self, signum: int) -> None:
+        # Logged here, not in the handler: a handler that writes to a buffered stream can re-enter its write.
+        log.info("draining: not ready; waiting up to %ss for %d request(s) in flight", self.timeout, self.companion.inflight)
         for hook in self._before_wait:
             try:
                 hook()
@@ -113,7 +116,9 @@ def install_signal_handlers(
     nothing is in flight or `timeout` seconds passed, then calls `exit(0)`.
 
     Without `exit`, the previous SIGTERM handler runs in the main thread (so the server's own shutdown still
-    happens), or SystemExit(0) is raised there. Call from the main thread (Python's rule for signals)."""
+    happens), or SystemExit(0) is raised there. A second signal during the drain stops at once: the previous
+    handlers are put back and SystemExit(1) is raised in the main thread. Call from the main thread (Python's
+    rule for signals)."""
     if notice < 0 or timeout < 0:
         raise ValueError("notice and timeout must be >= 0 seconds")
     return Drainer(companion, timeout, notice, exit, before_wait, signals)
