@@ -24,7 +24,7 @@ export interface Balancer {
   onRequestStart?(backend: Backend): void;
   onRequestEnd?(backend: Backend, outcome: Outcome, durationMs: number): void;
   /** A backend's own load report (utilization in [0, 1]), for balancers that use them (least-load). */
-  onLoadReport?(backend: Backend, utilization: number): void;
+  onLoadReport?(backend: Backend, load: number): void;
 }
 
 export interface BalancerDeps {

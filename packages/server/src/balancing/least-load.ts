@@ -1,10 +1,11 @@
 /**
  * Least load, from the backends' own load reports when they send them (the Python companion's
  * `X-Fulcrum-Load: inflight=3, utilization=0.42`, in the spirit of Envoy's ORCA): a backend knows its load from
- * every balancer and worker in front of it, which one worker's in-flight count cannot see. Without a recent
- * report, Fulcrum's own view stands in: in-flight requests over an assumed capacity of 8 per unit of weight.
- * Two candidates are drawn at random and the less loaded wins (power of two choices), so that workers acting on
- * the same slightly old reports do not all herd onto one backend.
+ * every balancer and worker in front of it, which one worker's in-flight count cannot see. Fulcrum's own view is
+ * in-flight requests over an assumed capacity of 8 per unit of weight (slow start included); a backend's load is
+ * the larger of the two, so a backend that stopped answering, and so stopped reporting, still fills up in our
+ * view. Two candidates are drawn at random and the less loaded wins (power of two choices), so that workers
+ * acting on the same slightly old reports do not all herd onto one backend.
  */
 import type { Backend } from '../upstream/backend.ts';
 import type { Clock, Random } from '../time.ts';
@@ -16,7 +17,8 @@ export const REPORT_TTL_MS = 5_000;
 export const ASSUMED_CAPACITY = 8;
 
 interface Report {
-  utilization: number;
+  /** The load the backend was left with after the response that carried the report (load-report.ts). */
+  load: number;
   at: number;
 }
 
@@ -37,14 +39,13 @@ export class LeastLoadBalancer implements Balancer {
     for (const backend of this.reports.keys()) if (!kept.has(backend)) this.reports.delete(backend);
   }
 
-  /** A load report that came with a response of `backend`: utilization in [0, 1]. */
-  onLoadReport(backend: Backend, utilization: number): void {
+  /** A load report that came with a response of `backend`: what it is left with, as a share of its capacity. */
+  onLoadReport(backend: Backend, load: number): void {
     const report = this.reports.get(backend);
-    const value = Math.min(Math.max(utilization, 0), 1);
     const now = this.clock.now();
-    if (report === undefined) this.reports.set(backend, { utilization: value, at: now });
+    if (report === undefined) this.reports.set(backend, { load, at: now });
     else {
-      report.utilization = value;
+      report.load = load;
       report.at = now;
     }
   }
@@ -58,12 +59,11 @@ export class LeastLoadBalancer implements Balancer {
     return this.load(b, now) < this.load(a, now) ? b : a;
   }
 
-  /** The load that decides: the backend's own report while recent, else our in-flight share of its capacity. */
+  /** The load that decides: the larger of the backend's recent report and our in-flight share of its capacity. */
   private load(backend: Backend, now: number): number {
     const report = this.reports.get(backend);
-    // Our in-flight requests count either way: they arrived after the report and it cannot know them yet.
     const ours = backend.inFlight / (ASSUMED_CAPACITY * Math.max(backend.effectiveWeight, 1e-9));
-    return report !== undefined && now - report.at < REPORT_TTL_MS ? report.utilization + ours / ASSUMED_CAPACITY : ours;
+    return report !== undefined && now - report.at < REPORT_TTL_MS ? Math.max(report.load, ours) : ours;
   }
 
   /** A random backend that is neither excluded nor `not`; undefined when there is none. */

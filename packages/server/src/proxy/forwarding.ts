@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 export const VIA = '1.1 fulcrum';
 
 /** RFC 9110 §7.6.1, plus Proxy-Connection, which old clients still send. */
+import { LOAD_HEADER } from './load-report.ts';
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 /** Dropped as well: Expect is answered by Fulcrum itself (100-continue); X-Forwarded-* are rebuilt. */
@@ -221,6 +223,7 @@ export function downstreamHeaders(raw: readonly string[]): string[] {
       }
       continue;
     }
+    if (lower === LOAD_HEADER) continue; // for the balancer only: stale for a client, and for a cache
     if (lower === 'via') via = via === undefined ? raw[i + 1] : `${via}, ${raw[i + 1]}`;
     else out.push(raw[i]!, raw[i + 1]!);
   }

@@ -26,7 +26,7 @@ import { RequestContext } from './context.ts';
 import { Exchange } from './exchange.ts';
 import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
 import { cookieValue } from './request-keys.ts';
-import { reportedUtilization } from './load-report.ts';
+import { reportedLoad } from './load-report.ts';
 import type { ProxyRuntime, RouteTarget } from './runtime.ts';
 import type { HttpCache } from '../cache/http-cache.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
@@ -295,8 +295,8 @@ export class Pipeline {
   upstreamResponseFilter(ctx: RequestContext, status: number, raw: readonly string[]): string[] {
     const balancer = ctx.pool!.balancer;
     if (balancer.onLoadReport !== undefined) {
-      const utilization = reportedUtilization(raw);
-      if (utilization !== undefined) balancer.onLoadReport(ctx.backend!, utilization);
+      const load = reportedLoad(raw);
+      if (load !== undefined) balancer.onLoadReport(ctx.backend!, load);
     }
     const headers = downstreamHeaders(raw);
     headers.push('x-request-id', ctx.requestId);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { startBackends, type TestBackend } from '../support/backend.ts';
+import { request } from '../support/client.ts';
 import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { runLoad } from '../support/load.ts';
 
@@ -27,4 +28,6 @@ test('with least-load, a backend whose responses report it busy receives far les
   const idle = Math.min(backends[0]!.count(), backends[1]!.count());
   // The busy one is tried until its first report arrives, then only when its own share is the least.
   assert.ok(busy < idle / 5, `busy ${busy}, idle ${backends[0]!.count()} and ${backends[1]!.count()}`);
+  const reply = await request(`${fulcrum.url}/`);
+  assert.equal(reply.headers['x-fulcrum-load'], undefined, 'the report is for Fulcrum: clients never see it');
 });
