@@ -34,7 +34,8 @@ def wsgi_server(app: Any) -> Iterator[str]:
 
 
 class AdminRecorder:
-    """A fake Fulcrum admin API: records every call and answers the next queued status (default 201/200)."""
+    """A fake Fulcrum admin API: records every call and answers the next queued status (default 200, as Fulcrum
+    answers both a registration and its renewal)."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
@@ -55,7 +56,7 @@ def admin_server() -> Iterator[tuple[str, AdminRecorder]]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             with recorder.changed:
-                status = recorder.statuses.pop(0) if recorder.statuses else (201 if self.command == "POST" else 200)
+                status = recorder.statuses.pop(0) if recorder.statuses else 200
                 recorder.calls.append(
                     {
                         "method": self.command,

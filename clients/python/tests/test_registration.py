@@ -29,7 +29,8 @@ def test_a_409_on_start_means_already_registered() -> None:
 
 def test_each_heartbeat_posts_again_so_a_removed_backend_comes_back() -> None:
     with admin_server() as (admin, recorder):
-        recorder.statuses = [201, 409, 201]  # present, then removed by a reload: the next beat re-adds it
+        # Registered, then renewed by each beat: a renewal answers 200 too, and re-adds a backend a reload removed.
+        recorder.statuses = [200, 200, 200]
         reg = Registration(admin, "t", "api", "http://127.0.0.1:8001", heartbeat=0.02)
         reg.start()
         assert recorder.wait_for(3)
