@@ -175,7 +175,13 @@ export const OPENAPI = {
     '/api/pools/{pool}/registrations': {
       post: mutation(
         `A backend registers itself, or renews its registration (a heartbeat); without one within the TTL it is removed. ${RUNTIME_NOTE}`,
-        { 200: runtimeReply({ backend: { type: 'string' }, ttlMs: { type: 'integer' } }), 400: error('Not JSON.'), 404: error('No such pool.'), 409: error('The config file lists this backend.'), 422: error('Invalid registration; details by path.') },
+        {
+          200: runtimeReply({ backend: { type: 'string' }, ttlMs: { type: 'integer' }, renewed: { type: 'boolean', description: 'A heartbeat of a registration already there.' } }),
+          400: error('Not JSON.'),
+          404: error('No such pool.'),
+          409: error('The pool has this backend from its config file or the admin API.'),
+          422: error('Invalid registration (ttl from 100ms to 1h); details by path.'),
+        },
         {
           parameters: [POOL],
           ...body({

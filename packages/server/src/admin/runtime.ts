@@ -8,12 +8,15 @@ import type http from 'node:http';
 import { z } from 'zod';
 import { ALGORITHMS, BackendConfigSchema } from '../config/schema.ts';
 import { parseDuration } from '../config/units.ts';
-import type { ControlPlane, RuntimeChange } from '../workers/control-plane.ts';
+import type { ControlPlane, RuntimeChange, RuntimeChangeResult } from '../workers/control-plane.ts';
 import type { RegistrationResult } from '../workers/registrations.ts';
 import { errorReply, readValid, type Reply } from './reply.ts';
 
 const WeightBody = z.strictObject({ weight: BackendConfigSchema.shape.weight.unwrap() });
 const AlgorithmBody = z.strictObject({ algorithm: z.enum(ALGORITHMS) });
+
+/** A registration outlives a silent instance by at most this long. */
+const MAX_TTL_MS = 3_600_000;
 
 const RegistrationBody = z.strictObject({
   url: BackendConfigSchema.shape.url,
@@ -21,14 +24,17 @@ const RegistrationBody = z.strictObject({
   ttl: z
     .union([z.string(), z.number()])
     .default('15s')
-    .refine((v) => (parseDuration(v) ?? 0) >= 100, 'not a duration of at least 100ms (e.g. "15s")'),
+    .refine((v) => {
+      const ms = parseDuration(v) ?? 0;
+      return ms >= 100 && ms <= MAX_TTL_MS;
+    }, 'not a duration from 100ms to 1h (e.g. "15s")'),
 });
 
 function apply(control: ControlPlane, change: RuntimeChange, req: http.IncomingMessage, answer: Record<string, unknown>): Reply {
   return answerFor(control.change(change, req.socket.remoteAddress ?? 'unknown'), change, answer);
 }
 
-function answerFor(result: RegistrationResult, change: RuntimeChange, answer: Record<string, unknown>): Reply {
+function answerFor(result: RuntimeChangeResult | RegistrationResult, change: RuntimeChange, answer: Record<string, unknown>): Reply {
   if (result.ok) return { status: 200, body: { ...answer, persisted: false }, did: { change } };
   switch (result.reason) {
     case 'no-pool':
@@ -36,7 +42,7 @@ function answerFor(result: RegistrationResult, change: RuntimeChange, answer: Re
     case 'no-backend':
       return errorReply(404, 'FUL_ERR_ADMIN_NOT_FOUND', `no backend ${'backend' in change ? change.backend : ''} in pool ${change.pool}`);
     case 'configured':
-      return errorReply(409, 'FUL_ERR_ADMIN_CONFLICT', `pool ${change.pool} lists this backend in its config file: it cannot register`);
+      return errorReply(409, 'FUL_ERR_ADMIN_CONFLICT', `pool ${change.pool} has this backend from its config file or the admin API: it cannot register`);
     case 'exists':
       return errorReply(409, 'FUL_ERR_ADMIN_CONFLICT', `pool ${change.pool} already has backend ${'backend' in change ? change.backend : ''}`);
     case 'invalid': {
@@ -81,14 +87,19 @@ export async function setAlgorithm(control: ControlPlane, pool: string, req: htt
  * renews its registration (a heartbeat); without one within the TTL it is removed.
  */
 export async function register(control: ControlPlane, pool: string, req: http.IncomingMessage): Promise<Reply> {
-  const body = await readValid(req, RegistrationBody);
-  if ('reply' in body) return body.reply;
-  const { url, weight, ttl } = body.value;
+  const input = await readValid(req, RegistrationBody);
+  if ('reply' in input) return input.reply;
+  const { url, weight, ttl } = input.value;
   const backend = new URL(url).origin;
   const ttlMs = parseDuration(ttl)!;
   const by = req.socket.remoteAddress ?? 'unknown';
-  const result = control.registrations.heartbeat(pool, { url, weight, drain: false }, ttlMs, by);
-  return answerFor(result, { kind: 'add-backend', pool, backend, config: { url, weight, drain: false } }, { pool, backend, ttlMs });
+  const config = { url, weight, drain: false };
+  const change: RuntimeChange = { kind: 'add-backend', pool, backend, config };
+  const result = control.registrations.heartbeat(pool, config, ttlMs, by);
+  if (!result.ok) return answerFor(result, change, {});
+  const body = { pool, backend, ttlMs, renewed: result.renewed, persisted: false };
+  // A renewal is a heartbeat, not news: it is not logged as an admin mutation (the control plane logs a weight it changes).
+  return result.renewed ? { status: 200, body } : { status: 200, body, did: { change } };
 }
 
 /** DELETE /api/pools/:pool/registrations/:id: a registered backend leaves now (its requests in flight finish). */

@@ -123,6 +123,7 @@ export class ControlPlane implements MetricsSource {
       if (before !== after) this.log.warn(`${what} changed from ${before} to ${after}: this takes effect on restart`);
     }
     this.install(config);
+    this.registrations.forgetAll();
     this.reloadCounts.ok++;
     this.log.info('config reloaded');
     this.emit({ at: now(), type: 'config-reloaded' });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startBackends, type TestBackend } from '../support/backend.ts';
-import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually, startFulcrum, testConfig, writeConfigFile, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 const TOKEN = 'registration-admin-token-0123';
 let backends: TestBackend[];
@@ -41,7 +41,7 @@ describe('self-registration', () => {
   test('a registered backend receives traffic within two seconds and shows in the API like a configured one', async () => {
     const res = await register(backends[1]!.url, '10s');
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { pool: 'api', backend: backends[1]!.url, ttlMs: 10_000, persisted: false });
+    assert.deepEqual(await res.json(), { pool: 'api', backend: backends[1]!.url, ttlMs: 10_000, renewed: false, persisted: false });
     await eventually(async () => (await servedBy(6)).has(backends[1]!.name), 2000, 'traffic to the registered backend');
     const [pool] = (await (await fetch(`${fulcrum.adminUrl}/api/pools`)).json()) as Array<{ backends: Array<{ id: string; registered: boolean }> }>;
     assert.deepEqual(
@@ -67,6 +67,21 @@ describe('self-registration', () => {
     }
   });
 
+  test('a heartbeat renews quietly (no admin mutation logged) and applies a changed weight; a TTL over 1h is refused', async () => {
+    const url = backends[2]!.url;
+    const mutations = () => fulcrum.logs.filter((l) => l.msg === 'admin mutation').length;
+    assert.equal((await register(url, '10s')).status, 200);
+    const afterAdd = mutations();
+    const renewal = await call('POST', '/api/pools/api/registrations', { url, ttl: '10s' });
+    assert.equal(((await renewal.json()) as { renewed: boolean }).renewed, true);
+    assert.equal(mutations(), afterAdd, 'a heartbeat is not an admin mutation');
+    assert.equal((await call('POST', '/api/pools/api/registrations', { url, ttl: '10s', weight: 5 })).status, 200);
+    const [pool] = (await (await fetch(`${fulcrum.adminUrl}/api/pools`)).json()) as Array<{ backends: Array<{ id: string; weight: number }> }>;
+    assert.equal(pool!.backends.find((b) => b.id === url)!.weight, 5);
+    assert.equal((await register(url, '2h')).status, 422);
+    assert.equal((await call('DELETE', `/api/pools/api/registrations/${encodeURIComponent(url)}`)).status, 200);
+  });
+
   test('deregistering removes a backend at once; a backend of the config file cannot register; the token is needed', async () => {
     assert.equal((await register(backends[2]!.url, '10s')).status, 200);
     assert.equal((await call('DELETE', `/api/pools/api/registrations/${encodeURIComponent(backends[2]!.url)}`)).status, 200);
@@ -75,5 +90,36 @@ describe('self-registration', () => {
     assert.equal((await register(backends[2]!.url, '10s', null)).status, 401);
     assert.equal((await call('DELETE', '/api/pools/api/registrations/http%3A%2F%2F127.0.0.1%3A1')).status, 404);
     assert.equal((await call('POST', '/api/pools/api/registrations', { url: 'not a url' })).status, 422);
+  });
+});
+
+describe('self-registration across a reload from disk', () => {
+  test('a registered backend that the new file lists stays when its registration would have expired', async () => {
+    const pool = (urls: string[]) => ({ api: { backends: urls.map((url) => ({ url })) } });
+    const input = { admin: { listen: '127.0.0.1:0', token: TOKEN }, pools: pool([backends[0]!.url]) };
+    const file = await writeConfigFile(testConfig(input));
+    const reloading = await startFulcrum(input, file);
+    try {
+      const res = await fetch(`${reloading.adminUrl}/api/pools/api/registrations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ url: backends[1]!.url, ttl: '300ms' }),
+      });
+      assert.equal(res.status, 200);
+      await writeConfigFile(testConfig({ ...input, pools: pool([backends[0]!.url, backends[1]!.url]) }), file);
+      const reload = await fetch(`${reloading.adminUrl}/api/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(reload.status, 200);
+      await new Promise((r) => setTimeout(r, 800)); // past the old registration's TTL and a sweep
+      const [view] = (await (await fetch(`${reloading.adminUrl}/api/pools`)).json()) as Array<{ backends: Array<{ id: string; registered: boolean }> }>;
+      assert.deepEqual(
+        view!.backends.map((b) => [b.id, b.registered]),
+        [
+          [backends[0]!.url, false],
+          [backends[1]!.url, false],
+        ],
+      );
+    } finally {
+      await reloading.stop();
+    }
   });
 });
