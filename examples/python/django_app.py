@@ -12,7 +12,7 @@ from typing import Any
 import catalogue
 import django
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -23,13 +23,16 @@ NAME = "django"
 
 
 def served_by(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
-    """Says which instance answered; sets Content-Length so that the server keeps the connection open."""
+    """Says which instance answered; sets Content-Length so that the server keeps the connection open (not on
+    204/304, which have no body to measure), and empties HEAD bodies, which Django's server would send."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         response["X-Served-By"] = NAME
-        if not response.streaming:
+        if not response.streaming and response.status_code not in (204, 304):
             response["Content-Length"] = str(len(response.content))
+            if request.method == "HEAD":
+                response.content = b""  # the GET's Content-Length stays; stray bytes would corrupt the next response
         return response
 
     return middleware
@@ -38,7 +41,7 @@ def served_by(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[
 def cacheable(request: HttpRequest, document: dict[str, Any], tags: str) -> HttpResponse:
     etag = catalogue.etag_of(document)
     if catalogue.not_modified(request.headers.get("If-None-Match"), etag):
-        response = HttpResponse(status=304)
+        response = HttpResponseNotModified()  # no Content-Type, no body
     else:
         response = JsonResponse({**document, "served_at": catalogue.now()})
     response["Cache-Control"] = catalogue.CACHEABLE

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import catalogue
 import uvicorn
@@ -16,6 +17,7 @@ from fulcrum_companion import FulcrumASGI
 
 def create_app(name: str) -> FastAPI:
     app = FastAPI(title="catalogue", openapi_url=None, docs_url=None, redoc_url=None)
+    GET_HEAD = ["GET", "HEAD"]  # FastAPI's @app.get answers HEAD with 405; Flask and Django answer it (uvicorn sends no body)
 
     @app.middleware("http")
     async def served_by(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -30,21 +32,21 @@ def create_app(name: str) -> FastAPI:
             return Response(status_code=304, headers=headers)
         return JSONResponse({**document, "served_at": catalogue.now()}, headers=headers)
 
-    @app.get("/api/products")
+    @app.api_route("/api/products", methods=GET_HEAD)
     async def products(request: Request) -> Response:
         return cacheable(request, catalogue.product_list(), catalogue.list_tags())
 
-    @app.get("/api/products/{product_id}")
+    @app.api_route("/api/products/{product_id}", methods=GET_HEAD)
     async def product(product_id: int, request: Request) -> Response:
         if product_id not in catalogue.PRODUCTS:
             return JSONResponse({"error": "no such product"}, status_code=404, headers={"Cache-Control": catalogue.NO_STORE})
         return cacheable(request, catalogue.PRODUCTS[product_id], catalogue.product_tags(product_id))
 
-    @app.get("/api/ping")
+    @app.api_route("/api/ping", methods=GET_HEAD)
     async def ping() -> Response:
         return JSONResponse({"instance": name, "framework": "fastapi"}, headers={"Cache-Control": catalogue.NO_STORE})
 
-    @app.get("/api/slow")
+    @app.api_route("/api/slow", methods=GET_HEAD)
     async def slow(ms: str | None = None) -> Response:
         delay = catalogue.slow_ms(ms)
         await asyncio.sleep(delay / 1000)
@@ -63,6 +65,9 @@ def create_app(name: str) -> FastAPI:
 class CatalogueServer(uvicorn.Server):
     def install_signal_handlers(self) -> None:
         """The companion handles SIGTERM (drain, then `should_exit`); uvicorn's own handler would stop at once."""
+
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        return contextlib.nullcontext()  # uvicorn >= 0.29 installs its handlers here instead: keep the companion's
 
     async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
         await super().startup(sockets=sockets)
