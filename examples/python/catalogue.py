@@ -2,14 +2,15 @@
 (fastapi_app.py, flask_app.py, django_app.py) so that they differ only in what their framework does.
 
 Endpoints, the same in all three:
-  GET /api/products          the product list: cacheable (Cache-Control, ETag, Surrogate-Key: catalogue products)
-  GET /api/products/{id}     one product: cacheable (Surrogate-Key: catalogue product-{id}); 404 when unknown
+  GET /api/products          the product list: cacheable (Cache-Control, weak ETag, Surrogate-Key: catalogue products)
+  GET /api/products/{id}     one product: cacheable (Surrogate-Key: catalogue product-{id} category-{category});
+                             404 when unknown
   GET /api/ping              fast and never cached: which instance answered
   GET /api/slow?ms=300       slow (sleeps ms, at most 5000) and never cached: a report that takes a while
   POST /api/orders           {"product_id": 3, "quantity": 1} -> 201 after 100 ms of work; never retried by
                              Fulcrum once sent (it has a body and is not idempotent), so a lost one shows
   GET /healthz/live, /healthz/ready   the companion's health endpoints
-Every response says which instance served it in X-Served-By.
+GET routes answer HEAD too. Every response says which instance served it in X-Served-By.
 """
 from __future__ import annotations
 
@@ -55,8 +56,9 @@ ORDER_WORK_MS = 100
 
 
 def etag_of(document: Any) -> str:
+    """A weak ETag: it covers the document, not the served_at beside it, so the bodies are only equivalent."""
     digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
-    return f'"{digest}"'
+    return f'W/"{digest}"'
 
 
 def product_list() -> dict[str, Any]:
@@ -77,7 +79,8 @@ def not_modified(if_none_match: str | None, etag: str) -> bool:
         return False
     if if_none_match.strip() == "*":
         return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
+    opaque = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
 
 
 def slow_ms(raw: str | None) -> int:
@@ -107,7 +110,8 @@ def parse_args(framework: str) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--name", help="shown in X-Served-By (default: FRAMEWORK:PORT)")
     parser.add_argument("--capacity", type=int, default=8, help="requests at once that count as fully busy in the load report")
-    parser.add_argument("--drain-notice", type=float, default=2.0, help="seconds to keep serving after turning not-ready on SIGTERM")
+    parser.add_argument("--drain-notice", type=float, default=3.0,
+                        help="seconds to keep serving after turning not-ready on SIGTERM (Fulcrum's check interval x unhealthy, plus margin)")
     parser.add_argument("--drain-timeout", type=float, default=30.0, help="seconds to wait for requests in flight on SIGTERM")
     parser.add_argument("--register", metavar="ADMIN_URL", help="register with this Fulcrum admin API (token in FULCRUM_ADMIN_TOKEN)")
     parser.add_argument("--pool", default="catalogue", help="the pool to register in")

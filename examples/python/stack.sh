@@ -15,7 +15,8 @@ pids=""
 cleanup() {
   trap - INT TERM EXIT
   # SIGTERM: each instance drains (not ready, finishes what it serves) and exits; Fulcrum drains too.
-  [ -n "$pids" ] && kill $pids 2>/dev/null
+  # One may be gone already (the README's "kill one"): under set -e a failed kill would skip the wait.
+  [ -n "$pids" ] && kill $pids 2>/dev/null || true
   wait 2>/dev/null
 }
 trap cleanup INT TERM EXIT
