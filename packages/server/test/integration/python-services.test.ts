@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import type { ConfigInput } from '../../src/config/schema.ts';
-import { pools, request } from '../support/client.ts';
+import { pools, rawExchange, request } from '../support/client.ts';
 import { eventually, spawnFulcrum, type SpawnedFulcrum } from '../support/fulcrum.ts';
 import { runLoad } from '../support/load.ts';
 import { EXAMPLES, startPython, type Framework, type PythonInstance } from '../support/python.ts';
@@ -88,6 +88,18 @@ describe('Python services behind Fulcrum (examples/python)', () => {
       etags.add(String(read.headers.etag));
       const revalidated = await request(`${instance.url}/api/products/3`, { headers: { 'if-none-match': String(read.headers.etag) } });
       assert.equal(revalidated.status, 304, instance.name);
+      assert.equal(revalidated.headers['content-type'], undefined, `${instance.name}: a 304 must not restate the type of the stored JSON`);
+      // HEAD: the GET's head without its body, also on a kept-alive connection (stray bytes would poison the next response).
+      const pair = await rawExchange(
+        instance.port,
+        'HEAD /api/products/3 HTTP/1.1\r\nHost: catalogue\r\n\r\nGET /api/ping HTTP/1.1\r\nHost: catalogue\r\nConnection: close\r\n\r\n',
+      );
+      const heads = pair.split(/(?=HTTP\/1\.[01] )/);
+      assert.match(heads[0]!, /^HTTP\/1\.[01] 200 [^]*\r\n\r\n$/, `${instance.name}: HEAD without a body`);
+      // Werkzeug closes every connection after one response; the others keep it and answer the GET.
+      const closes = /\r\nconnection: close\r\n/i.test(heads[0]!);
+      assert.equal(heads.length, closes ? 1 : 2, `${instance.name}: HEAD then GET:\n${pair}`);
+      if (!closes) assert.match(heads[1]!, /^HTTP\/1\.[01] 200 [^]*"instance"/, instance.name);
       const missing = await request(`${instance.url}/api/products/99`);
       assert.deepEqual([missing.status, missing.headers['cache-control']], [404, 'no-store'], instance.name);
       const badOrder = await request(`${instance.url}/api/orders`, { method: 'POST', body: '{"product_id": "x"}' });
@@ -125,17 +137,22 @@ describe('Python services behind Fulcrum (examples/python)', () => {
   });
 
   test('an instance that reports itself busy receives measurably less traffic than its idle peers', async () => {
-    // Busy for real: slow requests sent to it directly, which Fulcrum does not see. Only its load report
-    // (X-Fulcrum-Load: utilization) tells Fulcrum, whose own view (its in-flight, the fast answers) says idle.
+    // Busy for real: six slow requests kept in flight on it directly, which Fulcrum does not see. Only its load
+    // report (X-Fulcrum-Load) tells Fulcrum, whose own view (its in-flight, the fast answers) says idle.
     const busy = instances[0]!;
-    const slow = Array.from({ length: 6 }, () => request(`${busy.url}/api/slow?ms=4000`, { headers: { connection: 'close' } }));
-    await eventually(async () => (await request(`${busy.url}/api/ping`)).headers['x-fulcrum-load']!.includes('inflight=7'), 3000, 'busy');
+    let measuring = true;
+    const keepBusy = async () => {
+      while (measuring) await request(`${busy.url}/api/slow?ms=500`, { headers: { connection: 'close' } });
+    };
+    const slow = Array.from({ length: 6 }, keepBusy);
     try {
+      await eventually(async () => (await request(`${busy.url}/api/ping`)).headers['x-fulcrum-load']!.includes('inflight=7'), 3000, 'busy');
       const counts = await servedBy(90);
       const busyShare = counts.get(busy.name) ?? 0;
       const peers = instances.slice(1).map((i) => counts.get(i.name) ?? 0);
       assert.ok(busyShare * 4 < Math.min(...peers), `busy ${busy.name} served ${busyShare}, its idle peers ${peers}`);
     } finally {
+      measuring = false;
       await Promise.all(slow);
     }
   });
@@ -163,6 +180,31 @@ describe('Python services behind Fulcrum (examples/python)', () => {
     } finally {
       await joiner.kill();
     }
+  });
+
+  test('a self-registered instance stopped with SIGTERM leaves the pool at once, and no request fails', async () => {
+    // A long TTL (three heartbeats of 5 s): only its own deregistration can take it out this soon.
+    const leaver = await startPython('flask', {
+      name: 'flask-leaving',
+      args: ['--register', fulcrum.adminUrl, '--pool', 'catalogue', '--heartbeat', '5'],
+      env: { FULCRUM_ADMIN_TOKEN: TOKEN },
+    });
+    let finish!: () => void;
+    const load = runLoad({ url: `${fulcrum.url}/api/slow?ms=50`, concurrency: 3, until: new Promise<void>((r) => (finish = r)), maxMs: 20_000 });
+    try {
+      await eventually(async () => (await servedBy(6)).has(leaver.name), 2000, 'traffic to the registered instance');
+      const stopped = leaver.stop();
+      const signalledAt = Date.now();
+      await eventually(async () => !(await pools(fulcrum.adminUrl))[0]!.backends.some((b) => b.id === leaver.url), 2000, 'deregistration');
+      console.log(`# self-registration: left the pool ${Date.now() - signalledAt} ms after SIGTERM`);
+      await stopped;
+    } finally {
+      finish();
+      await leaver.kill();
+    }
+    const result = await load;
+    assert.ok(result.sent > 10);
+    assert.deepEqual([result.failed(), result.errors], [0, []]);
   });
 
   test('a rolling restart of the three instances under steady load fails no request', { timeout: 90_000 }, async () => {
