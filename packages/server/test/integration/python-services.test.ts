@@ -151,6 +151,7 @@ describe('Python services behind Fulcrum (examples/python)', () => {
       const busyShare = counts.get(busy.name) ?? 0;
       const peers = instances.slice(1).map((i) => counts.get(i.name) ?? 0);
       assert.ok(busyShare * 4 < Math.min(...peers), `busy ${busy.name} served ${busyShare}, its idle peers ${peers}`);
+      console.log(`# least-load: of 90 requests the busy instance served ${busyShare}, its idle peers ${peers.join(' and ')}`);
     } finally {
       measuring = false;
       await Promise.all(slow);
