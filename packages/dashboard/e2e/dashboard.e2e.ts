@@ -1,22 +1,16 @@
 /**
  * The dashboard end to end: a real Fulcrum in-process with two backends and a bounded load, the built dashboard
  * (packages/dashboard/dist: run `npm run build:dashboard` first) served by its admin listener, in Debian's
- * Chromium driven by playwright-core. Saves docs/screenshots/overview.png and pools.png.
+ * Chromium driven by playwright-core. Saves overview.png and pools.png (see SCREENSHOTS).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startBackends, type TestBackend } from '../../server/test/support/backend.ts';
 import { eventually, startFulcrum, type InProcessFulcrum } from '../../server/test/support/fulcrum.ts';
-
-const TOKEN = 'e2e-admin-token-0123456789abcdef';
-const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url));
-const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+import { assertBuilt, launchChromium, SCREENSHOTS, startLoad, TOKEN, type Browser, type Load } from './support.ts';
 
 interface BackendView {
   id: string;
@@ -26,29 +20,9 @@ interface BackendView {
 
 let bs: TestBackend[];
 let fulcrum: InProcessFulcrum;
-let browser: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profile: string;
-const load = { ok: 0, failed: 0, stop: false, done: Promise.resolve() };
-
-/** Requests one after another until stopped, at most `max` and for at most `ms`: the test's traffic. */
-function startLoad(url: string, max = 20_000, ms = 60_000): void {
-  const until = Date.now() + ms;
-  load.done = (async () => {
-    for (let i = 0; i < max && !load.stop && Date.now() < until; i++) {
-      try {
-        const res = await fetch(`${url}/item/${i}`);
-        await res.arrayBuffer();
-        if (res.ok) load.ok++;
-        else load.failed++;
-      } catch {
-        load.failed++;
-      }
-      // A few ms apart: steady traffic without starving the browser of CPU.
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
-}
+let load: Load;
 
 async function backends(): Promise<BackendView[]> {
   const pools = (await (await fetch(`${fulcrum.adminUrl}/api/pools`)).json()) as Array<{ backends: BackendView[] }>;
@@ -56,34 +30,23 @@ async function backends(): Promise<BackendView[]> {
 }
 
 before(async () => {
-  assert.ok(existsSync(DIST), `no ${DIST}: run npm run build:dashboard first`);
+  assertBuilt();
   bs = await startBackends(2);
   fulcrum = await startFulcrum({
     admin: { listen: '127.0.0.1:0', token: TOKEN },
     pools: { web: { algorithm: 'round-robin', backends: bs.map((b) => ({ url: b.url })) } },
   });
-  startLoad(fulcrum.url);
-  profile = await mkdtemp(join(tmpdir(), 'fulcrum-chromium-'));
-  // A fresh profile each run (playwright passes it as --user-data-dir); the background-networking flags keep
-  // Chromium from calling out, which this machine's closed network refuses.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  load = startLoad(fulcrum.url);
+  browser = await launchChromium();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
   await mkdir(SCREENSHOTS, { recursive: true });
 });
 
 after(async () => {
-  load.stop = true;
-  await load.done;
+  await load?.stop();
   await browser?.close();
   await fulcrum?.stop();
   for (const b of bs ?? []) await b.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
 });
 
 test('the overview shows the live stream connected and the request counter moving', async () => {

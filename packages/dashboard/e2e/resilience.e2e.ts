@@ -2,7 +2,7 @@
  * The dashboard when things go wrong or get big, in Chromium against real Fulcrums and real backends: a reload
  * of a bad config file shows every problem while the old config serves on, the live stream reconnects by itself
  * across a restart of the balancer, and the pools page keeps up with 50 backends.
- * Needs the built dashboard (npm run build:dashboard). Saves docs/screenshots/pools-50.png.
+ * Needs the built dashboard (npm run build:dashboard). Saves pools-50.png (see SCREENSHOTS).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

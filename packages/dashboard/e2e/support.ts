@@ -11,7 +11,14 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 export const TOKEN = 'e2e-admin-token-0123456789abcdef';
 export const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url));
-export const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+/**
+ * Where the tests save their screenshots: docs/screenshots (the README's) with FULCRUM_SCREENSHOTS=1, as
+ * `npm run screenshots` sets; otherwise a temporary folder, so that running the tests leaves the tree as it was.
+ */
+export const SCREENSHOTS =
+  process.env.FULCRUM_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
+    : join(tmpdir(), 'fulcrum-screenshots');
 
 export function assertBuilt(): void {
   if (!existsSync(DIST)) throw new Error(`no ${DIST}: run npm run build:dashboard first`);
