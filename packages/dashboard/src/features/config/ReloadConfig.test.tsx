@@ -40,7 +40,8 @@ describe('ReloadConfig', () => {
           {
             error: {
               code: 'CONFIG_INVALID',
-              message: 'The config is invalid.',
+              // As the server says it: the first problem restated.
+              message: 'config rejected, keeping the running one: pools.web.algorithm: must be one of round-robin, …',
               details: [
                 { path: 'pools.web.algorithm', message: 'must be one of round-robin, …' },
                 { path: 'listen.port', message: 'must be ≤ 65535' },
@@ -54,7 +55,8 @@ describe('ReloadConfig', () => {
     render(<ReloadConfig api={api} />);
     fireEvent.click(screen.getByRole('button', { name: 'Reload config' }));
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toContain('Config rejected');
+    expect(alert.textContent).toContain('Config rejected: 2 problems in the file. The running config stays.');
+    expect(alert.textContent!.split('pools.web.algorithm').length - 1, 'each problem said once').toBe(1);
     const items = [...alert.querySelectorAll('li')].map((li) => li.textContent);
     expect(items).toEqual(['pools.web.algorithm: must be one of round-robin, …', 'listen.port: must be ≤ 65535']);
     expect(screen.queryByRole('status')).toBeNull();

@@ -34,7 +34,12 @@ export function ReloadConfig({ api }: { api: Api }) {
       )}
       {outcome?.kind === 'rejected' && (
         <div className="error reload-panel" role="alert">
-          <strong>Config rejected</strong>: {outcome.message} The running config stays.
+          {/* The server's message restates the first problem: the list says them all. */}
+          <strong>Config rejected</strong>:{' '}
+          {outcome.problems.length === 0
+            ? outcome.message
+            : `${outcome.problems.length} problem${outcome.problems.length === 1 ? '' : 's'} in the file.`}{' '}
+          The running config stays.
           <Dismiss onClick={() => setOutcome(undefined)} />
           <ul>
             {outcome.problems.map((p, i) => (
