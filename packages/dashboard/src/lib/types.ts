@@ -1,9 +1,15 @@
-/** The admin API's shapes, as packages/server/src/admin/views.ts and observability/stats.ts send them. */
+/**
+ * The admin API's shapes, as packages/server/src/admin/views.ts and observability/stats.ts send them. Type-only
+ * imports, so nothing of the server is bundled; the few constants the dashboard needs are copies whose types are
+ * the server's literal values, so a copy that drifts fails the type check.
+ */
+import type { LATENCY_BUCKETS_MS as SERVER_LATENCY_BUCKETS_MS } from '../../../server/src/observability/stats.ts';
+import type { ALGORITHMS as SERVER_ALGORITHMS, WEIGHT_MAX as SERVER_WEIGHT_MAX, WEIGHT_MIN as SERVER_WEIGHT_MIN } from '../../../server/src/config/schema.ts';
 
-/** Upper bounds of the latency histogram buckets, in ms (the last bucket is +Inf): LATENCY_BUCKETS_MS. */
-export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+/** Upper bounds of the latency histogram buckets, in ms (the last bucket is +Inf). */
+export const LATENCY_BUCKETS_MS: typeof SERVER_LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
-// The statistics as the server defines them: type-only imports, so nothing of the server is bundled.
+// The statistics as the server defines them.
 import type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot } from '../../../server/src/observability/stats.ts';
 export type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot };
 
@@ -12,13 +18,13 @@ import type { BackendView, PoolView } from '../../../server/src/admin/views.ts';
 export type { BackendView, PoolView };
 export type BackendState = BackendView['state'];
 
-/** The balancing algorithms, as config/schema.ts ALGORITHMS lists them. */
-export const ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c-ewma', 'consistent-hash', 'sticky', 'least-load'] as const;
+/** The balancing algorithms. */
+export const ALGORITHMS: typeof SERVER_ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c-ewma', 'consistent-hash', 'sticky', 'least-load'];
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 /** Bounds of a backend's weight (the config schema's and POST .../weight's). */
-export const WEIGHT_MIN = 1;
-export const WEIGHT_MAX = 1000;
+export const WEIGHT_MIN: typeof SERVER_WEIGHT_MIN = 1;
+export const WEIGHT_MAX: typeof SERVER_WEIGHT_MAX = 1000;
 
 /** A control plane event (backend-state, config-reloaded, config-rejected, cache-purge, runtime-change). */
 export interface FulcrumEvent {

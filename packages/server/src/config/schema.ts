@@ -85,12 +85,16 @@ export const ALGORITHMS = [
 ] as const;
 export type AlgorithmName = (typeof ALGORITHMS)[number];
 
+/** Bounds of a backend's weight. */
+export const WEIGHT_MIN = 1;
+export const WEIGHT_MAX = 1000;
+
 const HASH_KEY = /^(ip|path|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[^\s;=,]+)$/;
 
 export const BackendConfigSchema = z
   .strictObject({
     url: backendUrl,
-    weight: z.number().int().min(1).max(1000).default(1).describe('Relative share of traffic (1 to 1000).'),
+    weight: z.number().int().min(WEIGHT_MIN).max(WEIGHT_MAX).default(1).describe(`Relative share of traffic (${WEIGHT_MIN} to ${WEIGHT_MAX}).`),
     max_connections: z
       .number()
       .int()
