@@ -222,6 +222,23 @@ describe('environment references', () => {
     ].sort());
   });
 
+  test('a whole reference where a number or a boolean is wanted is read as one; a string field keeps its string', () => {
+    const input = {
+      workers: '${WORKERS}',
+      log: { access: '${ACCESS:-false}' },
+      pools: { api: { backends: [{ url: 'http://127.0.0.1:8001', weight: '${WEIGHT}' }] } },
+      routes: [{ match: { headers: { 'x-version': '${VERSION}' } }, pool: 'api' }],
+    };
+    const config = valid(parseConfig(input, { WORKERS: '4', WEIGHT: '3', VERSION: '2' }));
+    assert.deepEqual([config.workers, config.log.access, config.pools.api!.backends[0]!.weight], [4, false, 3]);
+    assert.equal(config.routes![0]!.match.headers!['x-version'], '2');
+    assert.equal(valid(parseConfig(input, { WORKERS: 'auto', WEIGHT: '1', VERSION: '2' })).workers, 'auto');
+    assert.deepEqual(problems(parseConfig(input, { WORKERS: '0', WEIGHT: 'heavy', VERSION: '2' })), [
+      'pools.api.backends[0].weight: Invalid input: expected number, received string',
+      'workers: Too small: expected number to be >=1',
+    ]);
+  });
+
   test('are resolved in YAML text', () => {
     const text = 'pools:\n  api:\n    backends: [{ url: "${URL}" }]\n';
     assert.equal(valid(parseConfigText(text, { URL: 'http://127.0.0.1:9000' })).pools.api!.backends[0]!.url, 'http://127.0.0.1:9000');
