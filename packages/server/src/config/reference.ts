@@ -4,12 +4,12 @@
  * reads JSON Schema, a published format, rather than zod's internals. Fields keep the schema's order, so
  * the output is deterministic and reads in the order the schema declares.
  */
-import { configJsonSchema } from './schema.ts';
+import { configJsonSchema, UNIT } from './schema.ts';
 
 /** The subset of JSON Schema (draft 2020-12) that zod emits for ConfigSchema. */
 interface JsonSchema {
   readonly type?: string | readonly string[];
-  readonly format?: string;
+  readonly [UNIT]?: string;
   readonly description?: string;
   readonly default?: unknown;
   readonly const?: unknown;
@@ -35,7 +35,7 @@ export interface ReferenceRow {
   readonly description: string;
 }
 
-/** The human units of units.ts, named by the `format` meta of schema.ts. */
+/** The human units of units.ts, named by the UNIT keyword of schema.ts. */
 const UNIT_FORMATS = new Set(['duration', 'size', 'percent']);
 
 /** One row per field, sections (objects, maps, lists of objects) included, depth first in schema order. */
@@ -96,7 +96,8 @@ function hasFields(s: JsonSchema): boolean {
 }
 
 function typeOf(s: JsonSchema, root: JsonSchema): string {
-  if (s.format !== undefined && UNIT_FORMATS.has(s.format)) return s.format;
+  const unit = s[UNIT];
+  if (unit !== undefined && UNIT_FORMATS.has(unit)) return unit;
   if (s.const !== undefined) return code(show(s.const));
   if (s.enum) return `one of ${s.enum.map((v) => code(show(v))).join(', ')}`;
   const alternatives = s.anyOf ?? s.oneOf;

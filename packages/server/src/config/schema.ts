@@ -6,6 +6,12 @@
 import { z } from 'zod';
 import { parseDuration, parsePercent, parseSize } from './units.ts';
 
+/**
+ * The JSON Schema keyword naming a field's human unit (units.ts) for editors and the reference. Not `format`:
+ * JSON Schema's `duration` format means ISO 8601 (PT2S), which these fields are not.
+ */
+export const UNIT = 'x-fulcrum-unit';
+
 /** A duration in milliseconds; `positive` where 0 would make no sense (a timeout that always fires). */
 const duration = (fallback: string, positive = false) =>
   z
@@ -23,7 +29,7 @@ const duration = (fallback: string, positive = false) =>
       }
       return ms;
     })
-    .meta({ format: 'duration', examples: [fallback] });
+    .meta({ [UNIT]: 'duration', examples: [fallback] });
 
 const size = (fallback: string) =>
   z
@@ -37,7 +43,7 @@ const size = (fallback: string) =>
       }
       return bytes;
     })
-    .meta({ format: 'size', examples: [fallback] });
+    .meta({ [UNIT]: 'size', examples: [fallback] });
 
 const percent = (fallback: string) =>
   z
@@ -51,7 +57,7 @@ const percent = (fallback: string) =>
       }
       return fraction;
     })
-    .meta({ format: 'percent', examples: [fallback] });
+    .meta({ [UNIT]: 'percent', examples: [fallback] });
 
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const listenAddress = (fallback: string) =>

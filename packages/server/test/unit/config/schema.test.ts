@@ -294,12 +294,12 @@ describe('configJsonSchema', () => {
     const pool = (props(schema).pools as { additionalProperties: Node }).additionalProperties;
     const active = props(props(props(pool).health).active);
     assert.deepEqual(active.interval, {
-      format: 'duration',
+      'x-fulcrum-unit': 'duration',
       description: 'Time between probes of one backend (jittered by up to 10%).',
       default: '2s',
       type: ['string', 'number'],
     });
-    assert.equal(props(props(schema).limits).max_body_size!.format, 'size');
+    assert.equal(props(props(schema).limits).max_body_size!['x-fulcrum-unit'], 'size');
     assert.equal(props(props(pool).retries).budget!.default, '20%');
   });
 });
