@@ -23,7 +23,7 @@ export interface Balancer {
   update(eligible: readonly Backend[]): void;
   onRequestStart?(backend: Backend): void;
   onRequestEnd?(backend: Backend, outcome: Outcome, durationMs: number): void;
-  /** A backend's own load report (utilization in [0, 1]), for balancers that use them (least-load). */
+  /** A backend's own load report, what it is left with as a share of its capacity (load-report.ts), for least-load. */
   onLoadReport?(backend: Backend, load: number): void;
 }
 

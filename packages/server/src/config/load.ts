@@ -27,7 +27,7 @@ export function formatProblems(problems: readonly ConfigProblem[]): string {
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-const WHOLE_ENV_REF = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+const WHOLE_ENV_REF = new RegExp(`^${ENV_REF.source}$`);
 
 /** Where a string value was one whole reference (`workers: ${WORKERS}`): it may stand for a number or a boolean. */
 type WholeRefs = Array<readonly PropertyKey[]>;

@@ -36,7 +36,7 @@ export interface ReferenceRow {
 }
 
 /** The human units of units.ts, named by the UNIT keyword of schema.ts. */
-const UNIT_FORMATS = new Set(['duration', 'size', 'percent']);
+const UNITS = new Set(['duration', 'size', 'percent']);
 
 /** One row per field, sections (objects, maps, lists of objects) included, depth first in schema order. */
 export function configReferenceRows(): ReferenceRow[] {
@@ -97,7 +97,7 @@ function hasFields(s: JsonSchema): boolean {
 
 function typeOf(s: JsonSchema, root: JsonSchema): string {
   const unit = s[UNIT];
-  if (unit !== undefined && UNIT_FORMATS.has(unit)) return unit;
+  if (unit !== undefined && UNITS.has(unit)) return unit;
   if (s.const !== undefined) return code(show(s.const));
   if (s.enum) return `one of ${s.enum.map((v) => code(show(v))).join(', ')}`;
   const alternatives = s.anyOf ?? s.oneOf;

@@ -4,12 +4,11 @@
  * The request head is scanned once; everything the pipeline needs from it is read in that pass.
  */
 import { randomBytes } from 'node:crypto';
+import { LOAD_HEADER } from './load-report.ts';
 
 export const VIA = '1.1 fulcrum';
 
 /** RFC 9110 §7.6.1, plus Proxy-Connection, which old clients still send. */
-import { LOAD_HEADER } from './load-report.ts';
-
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 /** Dropped as well: Expect is answered by Fulcrum itself (100-continue); X-Forwarded-* are rebuilt. */
