@@ -6,8 +6,8 @@ that arrive before the balancer's health check has seen the 503 (the `notice` pe
 """
 from __future__ import annotations
 
-import _thread
 import logging
+import os
 import signal
 import threading
 import time
@@ -85,10 +85,10 @@ class Drainer:
             self._hand_back(signum)
 
     def _hand_back(self, signum: int) -> None:
-        """Default exit. Handlers can only change in the main thread, so the drain thread re-delivers the
-        signal there (`interrupt_main` runs our handler again), and `_finish_in_main_thread` exits."""
+        """Default exit. Handlers can only change in the main thread, so the drain thread sends the signal again
+        (Python runs handlers in the main thread: ours, once more), and `_finish_in_main_thread` exits."""
         self._handing_back.set()
-        _thread.interrupt_main(signum)
+        os.kill(os.getpid(), signum)
 
     def _finish_in_main_thread(self, signum: int, frame: FrameType | None) -> None:
         """Runs the previous handler (uvicorn's or gunicorn's own graceful stop), or raises SystemExit(0)
