@@ -90,6 +90,7 @@ async function startTargets(backendPorts: readonly number[], dir: string): Promi
     { name: 'p2c-ewma', pool: pool('p2c-ewma') },
     { name: 'consistent-hash', pool: { ...pool('consistent-hash'), hash: { key: 'path' } }, note: `key path, ${PATHS} paths` },
     { name: 'sticky', pool: pool('sticky'), note: `cookie; one jar per connection (${settings.connections} clients)` },
+    { name: 'least-load', pool: pool('least-load'), note: 'these backends send no load reports: its own in-flight view' },
   ];
   function pool(algorithm: string, weighted = false): FulcrumPool {
     return { algorithm, backends: backendUrls.map((url, i) => (weighted ? { url, weight: BACKENDS[i]!.weight } : { url })) };
