@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 
@@ -63,6 +64,10 @@ def create_app(name: str) -> FastAPI:
 
 
 class CatalogueServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, args: argparse.Namespace) -> None:
+        super().__init__(config)
+        self.args = args
+
     def install_signal_handlers(self) -> None:
         """The companion handles SIGTERM (drain, then `should_exit`); uvicorn's own handler would stop at once."""
 
@@ -71,15 +76,16 @@ class CatalogueServer(uvicorn.Server):
 
     async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
         await super().startup(sockets=sockets)
-        await asyncio.to_thread(catalogue.register_when_listening, ARGS)
+        await asyncio.to_thread(catalogue.register_when_listening, self.args)
 
 
 if __name__ == "__main__":
-    ARGS = catalogue.parse_args("fastapi")
-    app = create_app(ARGS.name)
+    args = catalogue.parse_args("fastapi")
+    app = create_app(args.name)
     server = CatalogueServer(
-        uvicorn.Config(app, host=ARGS.host, port=ARGS.port, access_log=ARGS.access_log, lifespan="off", log_level="warning")
+        uvicorn.Config(app, host=args.host, port=args.port, access_log=args.access_log, lifespan="off", log_level="warning"),
+        args,
     )
-    companion = catalogue.start_companion(ARGS, stop_server=lambda: setattr(server, "should_exit", True))
+    companion = catalogue.start_companion(args, stop_server=lambda: setattr(server, "should_exit", True))
     app.add_middleware(FulcrumASGI, companion=companion)
     server.run()

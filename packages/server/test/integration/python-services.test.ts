@@ -185,8 +185,8 @@ describe('Python services behind Fulcrum (examples/python)', () => {
 
   test('a self-registered instance stopped with SIGTERM leaves the pool at once, and no request fails', async () => {
     // A long TTL (three heartbeats of 5 s): only its own deregistration can take it out this soon.
-    const leaver = await startPython('flask', {
-      name: 'flask-leaving',
+    const leaver = await startPython('fastapi', {
+      name: 'fastapi-leaving',
       args: ['--register', fulcrum.adminUrl, '--pool', 'catalogue', '--heartbeat', '5'],
       env: { FULCRUM_ADMIN_TOKEN: TOKEN },
     });
