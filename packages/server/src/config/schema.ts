@@ -132,7 +132,9 @@ const PassiveHealthSchema = z
       .min(1)
       .default(5)
       .describe('Consecutive failed requests (connect errors, resets, timeouts, 5xx) that eject a backend.'),
-    ejection: duration('30s', true).describe('Base ejection time; it grows with each repeated ejection (up to 10x).'),
+    ejection: duration('30s', true).describe(
+      'Base ejection time; it grows with each repeated ejection (up to 10x). Active probes that see the backend fail and then pass end it sooner.',
+    ),
     max_ejected: percent('50%').describe('Never eject more than this share of a pool\'s backends.'),
   })
   .describe('Passive outlier detection from real traffic.');

@@ -163,7 +163,12 @@ export class HealthState {
     return this.pools.get(entry.pool)?.backends.get(entry.backend.id) === entry;
   }
 
-  /** An active probe's result: `unhealthy` failures in a row take the backend out, `healthy` passes bring it back. */
+  /**
+   * An active probe's result: `unhealthy` failures in a row take the backend out, `healthy` passes bring it back.
+   * Coming back this way also ends a passive ejection (as Envoy's successful_active_health_check_uneject_host): the
+   * probes saw the backend down and up again, so the failures that ejected it are old news (a restarted instance).
+   * An ejection while the probes kept passing stands: the health endpoint is fine but real requests fail.
+   */
   onProbeResult(pool: string, backend: Pick<Backend, 'id'>, passed: boolean, now: number): void {
     const entry = this.find(pool, backend);
     const active = entry?.active;
@@ -174,6 +179,10 @@ export class HealthState {
       entry.failures = 0;
       if (!entry.unhealthy || entry.passes < active.healthy) return;
       entry.unhealthy = false;
+      if (entry.ejectedUntil !== undefined) {
+        entry.ejectedUntil = undefined;
+        entry.backSince = now;
+      }
       this.comeBack(entry, now);
       this.apply(entry, 'probe-passed');
     } else {

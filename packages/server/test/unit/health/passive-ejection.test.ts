@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ejectionLimit } from '../../../src/health/outlier.ts';
-import { harness, health, PASSIVE } from './harness.ts';
+import { ACTIVE, harness, health, PASSIVE } from './harness.ts';
 
 test('four failed requests in a row leave a backend in; the fifth ejects it for the base ejection time', () => {
   const h = harness(health({ passive: PASSIVE }));
@@ -144,4 +144,18 @@ test('reports are ignored for a pool without passive checks', () => {
   const h = harness(health());
   h.fail(100);
   assert.equal(h.b.state, 'healthy');
+});
+
+test('probes that see an ejected backend go down and come back end its ejection; passing probes alone do not', () => {
+  const restarted = harness(health({ active: ACTIVE, passive: PASSIVE }));
+  restarted.fail(5); // its connections are refused: ejected for 30 s
+  restarted.probe(false, ACTIVE.unhealthy); // the probes see it down too
+  restarted.probe(true, ACTIVE.healthy); // it was restarted: the probes see it up
+  assert.equal(restarted.b.state, 'healthy');
+  assert.equal(restarted.state.snapshot(restarted.clock.now()).api?.[restarted.b.id]?.ejectedUntil, null);
+
+  const erring = harness(health({ active: ACTIVE, passive: PASSIVE }));
+  erring.fail(5); // 5xx on real requests while its health endpoint answers
+  erring.probe(true, 10);
+  assert.equal(erring.b.state, 'ejected');
 });
