@@ -133,7 +133,7 @@ const PassiveHealthSchema = z
       .default(5)
       .describe('Consecutive failed requests (connect errors, resets, timeouts, 5xx) that eject a backend.'),
     ejection: duration('30s', true).describe(
-      'Base ejection time; it grows with each repeated ejection (up to 10x). Active probes that see the backend fail and then pass end it sooner.',
+      'Base ejection time; it grows with each repeated ejection (up to 10x). With active checks, `healthy` passing probes after the ejection end it sooner (as HAProxy and Envoy do).',
     ),
     max_ejected: percent('50%').describe('Never eject more than this share of a pool\'s backends.'),
   })

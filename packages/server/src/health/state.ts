@@ -165,9 +165,10 @@ export class HealthState {
 
   /**
    * An active probe's result: `unhealthy` failures in a row take the backend out, `healthy` passes bring it back.
-   * Coming back this way also ends a passive ejection (as Envoy's successful_active_health_check_uneject_host): the
-   * probes saw the backend down and up again, so the failures that ejected it are old news (a restarted instance).
-   * An ejection while the probes kept passing stands: the health endpoint is fine but real requests fail.
+   * `healthy` passes counted since a passive ejection also end it early, as HAProxy's checks bring back a server
+   * its observed errors marked down and Envoy's successful_active_health_check_uneject_host does: a restarted
+   * instance is back after one probe interval, not the whole ejection time. A backend whose real requests keep
+   * failing is ejected again by them, for longer each time.
    */
   onProbeResult(pool: string, backend: Pick<Backend, 'id'>, passed: boolean, now: number): void {
     const entry = this.find(pool, backend);
@@ -177,9 +178,11 @@ export class HealthState {
     if (passed) {
       entry.passes++;
       entry.failures = 0;
-      if (!entry.unhealthy || entry.passes < active.healthy) return;
+      if (entry.passes < active.healthy) return;
+      const uneject = entry.ejectedUntil !== undefined;
+      if (!entry.unhealthy && !uneject) return;
       entry.unhealthy = false;
-      if (entry.ejectedUntil !== undefined) {
+      if (uneject) {
         entry.ejectedUntil = undefined;
         entry.backSince = now;
       }
@@ -220,6 +223,7 @@ export class HealthState {
     entry.ejections = nextEjectionCount(decayedEjections(entry.ejections, entry.backSince, now, passive.ejection));
     entry.ejectedUntil = now + passive.ejection * entry.ejections;
     entry.requestFailures = 0;
+    entry.passes = 0; // only probes after the ejection may end it
     entry.warmingSince = undefined;
     this.apply(entry, 'ejected');
   }

@@ -208,6 +208,26 @@ describe('Python services behind Fulcrum (examples/python)', () => {
     assert.deepEqual([result.failed(), result.errors], [0, []]);
   });
 
+  test('killing an instance under load fails no read; started again, it is back after one probe', async () => {
+    let finish!: () => void;
+    const load = runLoad({ url: `${fulcrum.url}/api/slow?ms=20`, concurrency: 4, until: new Promise<void>((r) => (finish = r)), maxMs: 30_000 });
+    const victim = instances[1]!;
+    try {
+      await victim.kill(); // a crash: requests in flight on it are cut, and retried elsewhere (GET is idempotent)
+      await eventually(async () => (await healthyBackends()) === 2, 5000, `${victim.name} taken out`);
+      const again = await startPython(victim.framework, { port: victim.port, name: `${victim.framework}:${victim.port}#restarted` });
+      instances[1] = again;
+      const startedAt = Date.now();
+      await eventually(async () => (await servedBy(9)).has(again.name), 5000, 'traffic to the restarted instance');
+      console.log(`# kill one: back in traffic ${Date.now() - startedAt} ms after it listened again`);
+    } finally {
+      finish();
+    }
+    const result = await load;
+    assert.ok(result.sent > 20, `only ${result.sent} requests sent: ${[...result.statuses]} ${result.errors}`);
+    assert.deepEqual([result.failed(), result.errors], [0, []]);
+  });
+
   test('a rolling restart of the three instances under steady load fails no request', { timeout: 90_000 }, async () => {
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));

@@ -52,7 +52,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         {
           host: target.hostname,
           port: target.port,
-          path: options.path?.(i) ?? target.pathname,
+          path: options.path?.(i) ?? target.pathname + target.search,
           method: options.method ?? 'GET',
           agent,
           headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },

@@ -146,16 +146,20 @@ test('reports are ignored for a pool without passive checks', () => {
   assert.equal(h.b.state, 'healthy');
 });
 
-test('probes that see an ejected backend go down and come back end its ejection; passing probes alone do not', () => {
-  const restarted = harness(health({ active: ACTIVE, passive: PASSIVE }));
-  restarted.fail(5); // its connections are refused: ejected for 30 s
-  restarted.probe(false, ACTIVE.unhealthy); // the probes see it down too
-  restarted.probe(true, ACTIVE.healthy); // it was restarted: the probes see it up
-  assert.equal(restarted.b.state, 'healthy');
-  assert.equal(restarted.state.snapshot(restarted.clock.now()).api?.[restarted.b.id]?.ejectedUntil, null);
+test('with active checks, `healthy` passing probes after an ejection end it; without them it lasts its time', () => {
+  const checked = harness(health({ active: ACTIVE, passive: PASSIVE }));
+  checked.probe(true, 5); // passes before the ejection do not count
+  checked.fail(5);
+  checked.probe(true, ACTIVE.healthy - 1);
+  assert.equal(checked.b.state, 'ejected');
+  checked.probe(true, 1);
+  assert.equal(checked.b.state, 'healthy');
+  assert.equal(checked.state.snapshot(checked.clock.now()).api?.[checked.b.id]?.ejectedUntil, null);
+  checked.fail(5); // still failing real requests: ejected again, for twice as long
+  assert.equal(checked.state.snapshot(checked.clock.now()).api?.[checked.b.id]?.ejectedUntil, checked.clock.now() + 60_000);
 
-  const erring = harness(health({ active: ACTIVE, passive: PASSIVE }));
-  erring.fail(5); // 5xx on real requests while its health endpoint answers
-  erring.probe(true, 10);
-  assert.equal(erring.b.state, 'ejected');
+  const unchecked = harness(health({ passive: PASSIVE }));
+  unchecked.fail(5);
+  unchecked.probe(true, 10); // ignored: the pool has no active checks
+  assert.equal(unchecked.b.state, 'ejected');
 });
