@@ -115,9 +115,12 @@ def parse_args(framework: str) -> argparse.Namespace:
     parser.add_argument("--drain-timeout", type=float, default=30.0, help="seconds to wait for requests in flight on SIGTERM")
     parser.add_argument("--register", metavar="ADMIN_URL", help="register with this Fulcrum admin API (token in FULCRUM_ADMIN_TOKEN)")
     parser.add_argument("--pool", default="catalogue", help="the pool to register in")
+    parser.add_argument("--advertise", metavar="URL", help="where Fulcrum reaches this instance (default: http://HOST:PORT)")
     parser.add_argument("--heartbeat", type=float, default=5.0, help="seconds between registration heartbeats")
     parser.add_argument("--access-log", action="store_true")
     args = parser.parse_args()
+    if args.register and not args.advertise and args.host in ("0.0.0.0", "::", ""):
+        parser.error(f"--register with --host {args.host!r}: say where Fulcrum reaches this instance with --advertise")
     args.name = args.name or f"{framework}:{args.port}"
     args.framework = framework
     return args
@@ -135,7 +138,7 @@ def start_companion(args: argparse.Namespace, stop_server: Callable[[], None]) -
             args.register,
             os.environ.get("FULCRUM_ADMIN_TOKEN"),
             pool=args.pool,
-            url=f"http://{args.host}:{args.port}",
+            url=args.advertise or f"http://{args.host}:{args.port}",
             heartbeat=args.heartbeat,
         )
         args.registration = registration
