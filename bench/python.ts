@@ -17,8 +17,9 @@ import { findExecutable, ProcessGroup } from './lib/processes.ts';
 import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts';
 import { median, ratio } from './lib/stats.ts';
 import { fmtInt, fmtMs, fmtPercent, fmtRatio, markdownTable } from './lib/table.ts';
-import { ensureAnswering, prepare, skipped, targetNotes, type Target } from './lib/targets.ts';
-import { runWrk, type WrkResult } from './lib/wrk.ts';
+import { prepare, skipped, targetNotes, type Target } from './lib/targets.ts';
+import { measureRounds } from './lib/rounds.ts';
+import type { WrkResult } from './lib/wrk.ts';
 
 const settings = {
   durationSec: envNumber('BENCH_DURATION', 5),
@@ -73,7 +74,7 @@ await group.run(async () => {
   const instances = await startInstances();
   process.stderr.write(`instances (${PYTHON}): ${instances.map((i) => `${i.name} :${i.port}`).join(', ')}\n`);
   const targets = await startTargets(instances, dir);
-  const results = await measure(wrk, targets.filter((t) => t.url !== undefined));
+  const results = await measureRounds(group, targets.filter((t) => t.url !== undefined), { wrk, path: PATH, ...settings });
   const rows: Row[] = targets.map((target) => {
     const rounds = results.get(target) ?? [];
     return {
@@ -220,36 +221,6 @@ async function startTargets(instances: readonly Instance[], dir: string): Promis
         ),
   );
   return targets;
-}
-
-/** A warm-up per target, then rounds: round 1 measures every target, then round 2, so noise spreads evenly. */
-async function measure(wrk: string, live: readonly Target[]): Promise<Map<Target, WrkResult[]>> {
-  const run = (url: string, durationSec: number) =>
-    runWrk(group, { wrk, url: `${url}${PATH}`, threads: settings.threads, connections: settings.connections, durationSec });
-  for (const t of live) {
-    if (!(await ensureAnswering(t, 'before the warm-up'))) continue;
-    process.stderr.write(`warm-up ${t.name} (${settings.warmupSec}s)\n`);
-    await run(t.url!, settings.warmupSec).catch(() => {});
-  }
-  const results = new Map<Target, WrkResult[]>(live.map((t) => [t, []]));
-  for (let round = 1; round <= settings.rounds; round++) {
-    for (const t of live) {
-      if (!(await ensureAnswering(t, `before round ${round}`))) continue;
-      try {
-        const r = await run(t.url!, settings.durationSec);
-        results.get(t)!.push(r);
-        const errors = r.errors ? `, ${r.errors} errors` : '';
-        process.stderr.write(
-          `round ${round}/${settings.rounds} ${t.name}: ${fmtInt(r.requestsPerSec)} req/s, p50 ${fmtMs(r.p50Ms)}, p99 ${fmtMs(r.p99Ms)}${errors}\n`,
-        );
-      } catch (err) {
-        const reason = (err as Error).message.split('\n').slice(0, 2).join(' ');
-        t.events.push(`round ${round} failed: ${reason}`);
-        process.stderr.write(`round ${round}/${settings.rounds} ${t.name}: failed: ${reason}\n`);
-      }
-    }
-  }
-  return results;
 }
 
 async function report(rows: readonly Row[]): Promise<void> {

@@ -16,8 +16,9 @@ import { findExecutable, ProcessGroup } from './lib/processes.ts';
 import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts';
 import { median, ratio } from './lib/stats.ts';
 import { fmtInt, fmtMs, fmtRatio, markdownTable } from './lib/table.ts';
-import { ensureAnswering, prepare, skipped, targetNotes, type Target } from './lib/targets.ts';
-import { runWrk, type WrkResult } from './lib/wrk.ts';
+import { prepare, skipped, targetNotes, type Target } from './lib/targets.ts';
+import { measureRounds } from './lib/rounds.ts';
+import type { WrkResult } from './lib/wrk.ts';
 
 const settings = {
   durationSec: envNumber('BENCH_DURATION', 5),
@@ -54,7 +55,7 @@ await group.run(async () => {
   const backendKind = nginx ? 'nginx (worker_processes 1, `return 200`)' : 'one Node process (nginx not installed)';
   process.stderr.write(`backends: ports ${backendPorts.join(', ')}, served by ${backendKind}\n`);
   const targets = await startTargets(backendPorts, nginx, findExecutable('haproxy'), dir);
-  const results = await measure(wrk, targets.filter((t) => t.url !== undefined));
+  const results = await measureRounds(group, targets.filter((t) => t.url !== undefined), { wrk, path: '/', ...settings });
   const rows: Row[] = targets.map((target) => {
     const rounds = results.get(target) ?? [];
     return {
@@ -121,36 +122,6 @@ async function startTargets(
     );
   }
   return targets;
-}
-
-/** A warm-up per target, then rounds: round 1 measures every target, then round 2, so noise spreads evenly. */
-async function measure(wrk: string, live: readonly Target[]): Promise<Map<Target, WrkResult[]>> {
-  const run = (url: string, durationSec: number) =>
-    runWrk(group, { wrk, url: `${url}/`, threads: settings.threads, connections: settings.connections, durationSec });
-  for (const t of live) {
-    if (!(await ensureAnswering(t, 'before the warm-up'))) continue;
-    process.stderr.write(`warm-up ${t.name} (${settings.warmupSec}s)\n`);
-    await run(t.url!, settings.warmupSec).catch(() => {});
-  }
-  const results = new Map<Target, WrkResult[]>(live.map((t) => [t, []]));
-  for (let round = 1; round <= settings.rounds; round++) {
-    for (const t of live) {
-      if (!(await ensureAnswering(t, `before round ${round}`))) continue;
-      try {
-        const r = await run(t.url!, settings.durationSec);
-        results.get(t)!.push(r);
-        const errors = r.errors ? `, ${r.errors} errors` : '';
-        process.stderr.write(
-          `round ${round}/${settings.rounds} ${t.name}: ${fmtInt(r.requestsPerSec)} req/s, p50 ${fmtMs(r.p50Ms)}, p99 ${fmtMs(r.p99Ms)}${errors}\n`,
-        );
-      } catch (err) {
-        const reason = (err as Error).message.split('\n').slice(0, 2).join(' ');
-        t.events.push(`round ${round} failed: ${reason}`);
-        process.stderr.write(`round ${round}/${settings.rounds} ${t.name}: failed: ${reason}\n`);
-      }
-    }
-  }
-  return results;
 }
 
 /** Starts the three backends (nginx if installed, else Node) and checks that each serves the 1 KB body. */
