@@ -125,6 +125,7 @@ describe('Python services behind Fulcrum (examples/python)', () => {
     const second = await read(4);
     assert.match(String(second.headers['cache-status']), /; hit/);
     assert.equal(second.text, first.text, 'the stored body, not a new one');
+    assert.deepEqual([first.headers['x-fulcrum-load'], second.headers['x-fulcrum-load']], [undefined, undefined], 'the load report is for Fulcrum only');
     assert.match(String((await read(5)).headers['cache-status']), /stored/);
 
     const purge = await admin('POST', '/api/cache/purge', { tag: 'product-4' });
