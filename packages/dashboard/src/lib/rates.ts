@@ -2,7 +2,8 @@
  * Counters → rates: the stats stream sends totals since start; the dashboard shows what happened between two
  * successive snapshots. Pure functions. A counter that went down (a restart) counts from zero.
  */
-import { LATENCY_BUCKETS_MS, type Counters, type Sample, type StatsSnapshot } from './types.ts';
+import { histogramQuantile as quantile, LATENCY_BUCKETS_MS } from '../../../server/src/observability/stats.ts';
+import type { Counters, Sample, StatsSnapshot } from './types.ts';
 
 const diff = (a: number, b: number) => (b >= a ? b - a : b);
 
@@ -23,24 +24,6 @@ function addTo(t: Totals, c: Counters): void {
   t.requests += c.requests;
   t.errors5xx += c.responses[4] ?? 0;
   c.latency.forEach((n, i) => (t.latency[i] = (t.latency[i] ?? 0) + n));
-}
-
-/** A quantile of a (non-cumulative) histogram, linear within a bucket, in ms; null without data. */
-export function quantile(hist: readonly number[], q: number): number | null {
-  const total = hist.reduce((a, b) => a + b, 0);
-  if (total === 0) return null;
-  const rank = q * total;
-  let seen = 0;
-  for (let i = 0; i < hist.length; i++) {
-    const n = hist[i]!;
-    if (seen + n >= rank && n > 0) {
-      const lower = i === 0 ? 0 : LATENCY_BUCKETS_MS[i - 1]!;
-      const upper = LATENCY_BUCKETS_MS[i] ?? lower * 2;
-      return lower + ((rank - seen) / n) * (upper - lower);
-    }
-    seen += n;
-  }
-  return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1]!;
 }
 
 export interface Rates {

@@ -1,13 +1,9 @@
 /**
  * The admin API's shapes, as packages/server/src/admin/views.ts and observability/stats.ts send them. Type-only
- * imports, so nothing of the server is bundled; the few constants the dashboard needs are copies whose types are
- * the server's literal values, so a copy that drifts fails the type check.
+ * imports: the schema module would bring zod into the bundle, so the few constants the dashboard needs from it
+ * are copies whose types are the server's literal values, and a copy that drifts fails the type check.
  */
-import type { LATENCY_BUCKETS_MS as SERVER_LATENCY_BUCKETS_MS } from '../../../server/src/observability/stats.ts';
 import type { ALGORITHMS as SERVER_ALGORITHMS, WEIGHT_MAX as SERVER_WEIGHT_MAX, WEIGHT_MIN as SERVER_WEIGHT_MIN } from '../../../server/src/config/schema.ts';
-
-/** Upper bounds of the latency histogram buckets, in ms (the last bucket is +Inf). */
-export const LATENCY_BUCKETS_MS: typeof SERVER_LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
 // The statistics as the server defines them.
 import type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot } from '../../../server/src/observability/stats.ts';

@@ -215,12 +215,20 @@ export function sumSnapshots(snapshots: Iterable<StatsSnapshot>): StatsSnapshot 
 
 /** A latency quantile estimated from the histogram (linear within a bucket), in ms; 0 without data. */
 export function latencyQuantile(c: Counters, q: number): number {
-  const total = c.latency.reduce((a, b) => a + b, 0);
-  if (total === 0) return 0;
+  return histogramQuantile(c.latency, q) ?? 0;
+}
+
+/**
+ * A quantile of a (non-cumulative) LATENCY_BUCKETS_MS histogram, linear within a bucket, in ms; null without
+ * data. Also the dashboard's (this module imports nothing, so it bundles alone).
+ */
+export function histogramQuantile(hist: readonly number[], q: number): number | null {
+  const total = hist.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
   const rank = q * total;
   let seen = 0;
-  for (let i = 0; i < c.latency.length; i++) {
-    const n = c.latency[i]!;
+  for (let i = 0; i < hist.length; i++) {
+    const n = hist[i]!;
     if (seen + n >= rank && n > 0) {
       const lower = i === 0 ? 0 : LATENCY_BUCKETS_MS[i - 1]!;
       const upper = LATENCY_BUCKETS_MS[i] ?? lower * 2;
