@@ -12,14 +12,13 @@ import { FULCRUM_BIN, REPO_ROOT, fulcrumMissing, startFulcrum } from './lib/fulc
 import { haproxyConf, startHaproxy } from './lib/haproxy.ts';
 import { get } from './lib/http-check.ts';
 import { nginxProxyConf, startNginx } from './lib/nginx.ts';
-import { freePort, freePorts } from './lib/ports.ts';
+import { freePort } from './lib/ports.ts';
 import { findExecutable, ProcessGroup } from './lib/processes.ts';
 import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts';
-import { median, ratio } from './lib/stats.ts';
+import { ratio } from './lib/stats.ts';
 import { fmtInt, fmtMs, fmtPercent, fmtRatio, markdownTable } from './lib/table.ts';
 import { prepare, skipped, targetNotes, type Target } from './lib/targets.ts';
-import { measureRounds } from './lib/rounds.ts';
-import type { WrkResult } from './lib/wrk.ts';
+import { measureRounds, summarizeRounds, type RoundsRow as Row } from './lib/rounds.ts';
 
 const settings = {
   durationSec: envNumber('BENCH_DURATION', 5),
@@ -53,16 +52,6 @@ interface Instance {
   readonly url: string;
 }
 
-interface Row {
-  readonly target: Target;
-  readonly rounds: readonly WrkResult[];
-  readonly requestsPerSec: number | undefined;
-  readonly p50Ms: number | undefined;
-  readonly p99Ms: number | undefined;
-  /** wrk's socket errors (connect, read, write, timeout) and non-2xx/3xx answers, over all rounds. */
-  readonly errors: number;
-  readonly requests: number;
-}
 
 const group = new ProcessGroup();
 await group.run(async () => {
@@ -75,18 +64,7 @@ await group.run(async () => {
   process.stderr.write(`instances (${PYTHON}): ${instances.map((i) => `${i.name} :${i.port}`).join(', ')}\n`);
   const targets = await startTargets(instances, dir);
   const results = await measureRounds(group, targets.filter((t) => t.url !== undefined), { wrk, path: PATH, ...settings });
-  const rows: Row[] = targets.map((target) => {
-    const rounds = results.get(target) ?? [];
-    return {
-      target,
-      rounds,
-      requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
-      p50Ms: median(rounds.map((r) => r.p50Ms)),
-      p99Ms: median(rounds.map((r) => r.p99Ms)),
-      errors: rounds.reduce((sum, r) => sum + r.errors, 0),
-      requests: rounds.reduce((sum, r) => sum + r.requests, 0),
-    };
-  });
+  const rows = summarizeRounds(targets, results);
   await report(rows);
 });
 
@@ -212,9 +190,9 @@ async function startTargets(instances: readonly Instance[], dir: string): Promis
       : await prepare(
           'HAProxy roundrobin',
           async () => {
-            const [port] = await freePorts(1);
-            const conf = haproxyConf([{ port: port!, balance: 'roundrobin', backendPorts }]);
-            await startHaproxy(group, haproxy, 'haproxy', path.join(dir, 'haproxy'), conf, port!);
+            const port = await freePort();
+            const conf = haproxyConf([{ port, balance: 'roundrobin', backendPorts }]);
+            await startHaproxy(group, haproxy, 'haproxy', path.join(dir, 'haproxy'), conf, port);
             return `http://127.0.0.1:${port}`;
           },
           answersFromInstances(instances, true),

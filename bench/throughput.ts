@@ -14,11 +14,10 @@ import { nginxBackendConf, nginxProxyConf, startNginx } from './lib/nginx.ts';
 import { freePort, freePorts, waitForPort } from './lib/ports.ts';
 import { findExecutable, ProcessGroup } from './lib/processes.ts';
 import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts';
-import { median, ratio } from './lib/stats.ts';
+import { ratio } from './lib/stats.ts';
 import { fmtInt, fmtMs, fmtRatio, markdownTable } from './lib/table.ts';
 import { prepare, skipped, targetNotes, type Target } from './lib/targets.ts';
-import { measureRounds } from './lib/rounds.ts';
-import type { WrkResult } from './lib/wrk.ts';
+import { measureRounds, summarizeRounds, type RoundsRow as Row } from './lib/rounds.ts';
 
 const settings = {
   durationSec: envNumber('BENCH_DURATION', 5),
@@ -28,14 +27,6 @@ const settings = {
   connections: 64,
 };
 
-interface Row {
-  readonly target: Target;
-  readonly rounds: readonly WrkResult[];
-  readonly requestsPerSec: number | undefined;
-  readonly p50Ms: number | undefined;
-  readonly p99Ms: number | undefined;
-  readonly errors: number;
-}
 
 const NODE_PROXIES = [
   { name: 'Node: undici Pool.dispatch', file: 'undici-proxy.ts' },
@@ -56,17 +47,7 @@ await group.run(async () => {
   process.stderr.write(`backends: ports ${backendPorts.join(', ')}, served by ${backendKind}\n`);
   const targets = await startTargets(backendPorts, nginx, findExecutable('haproxy'), dir);
   const results = await measureRounds(group, targets.filter((t) => t.url !== undefined), { wrk, path: '/', ...settings });
-  const rows: Row[] = targets.map((target) => {
-    const rounds = results.get(target) ?? [];
-    return {
-      target,
-      rounds,
-      requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
-      p50Ms: median(rounds.map((r) => r.p50Ms)),
-      p99Ms: median(rounds.map((r) => r.p99Ms)),
-      errors: rounds.reduce((sum, r) => sum + r.errors, 0),
-    };
-  });
+  const rows = summarizeRounds(targets, results);
   await report(rows, backendKind);
 });
 

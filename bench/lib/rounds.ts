@@ -1,5 +1,6 @@
 /** Interleaved wrk rounds over several targets: the measuring loop that throughput.ts and python.ts share. */
 import type { ProcessGroup } from './processes.ts';
+import { median } from './stats.ts';
 import { fmtInt, fmtMs } from './table.ts';
 import { ensureAnswering, type Target } from './targets.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
@@ -44,4 +45,31 @@ export async function measureRounds(group: ProcessGroup, live: readonly Target[]
     }
   }
   return results;
+}
+
+/** One target's rounds summed up for a table row: medians of req/s and latencies, totals of errors and requests. */
+export interface RoundsRow {
+  readonly target: Target;
+  readonly rounds: readonly WrkResult[];
+  readonly requestsPerSec: number | undefined;
+  readonly p50Ms: number | undefined;
+  readonly p99Ms: number | undefined;
+  /** wrk's socket errors (connect, read, write, timeout) and non-2xx/3xx answers, over all rounds. */
+  readonly errors: number;
+  readonly requests: number;
+}
+
+export function summarizeRounds(targets: readonly Target[], results: ReadonlyMap<Target, WrkResult[]>): RoundsRow[] {
+  return targets.map((target) => {
+    const rounds = results.get(target) ?? [];
+    return {
+      target,
+      rounds,
+      requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
+      p50Ms: median(rounds.map((r) => r.p50Ms)),
+      p99Ms: median(rounds.map((r) => r.p99Ms)),
+      errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+      requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+    };
+  });
 }
