@@ -186,12 +186,17 @@ export const PoolConfigSchema = z
     timeouts: z
       .strictObject({
         connect: duration('5s', true).describe('Opening a connection to a backend.'),
-        response: duration('30s', true).describe('From sending the request to the response headers.'),
+        response: duration('30s', true).describe(
+          'From the request fully sent (its body included) to the response headers; also how long a backend may leave the request body unread.',
+        ),
         idle: duration('60s', true).describe('Idle keep-alive connections to backends are closed after this, and a response body stalled this long fails.'),
         request: duration('0s').describe('Whole request, headers to last body byte; 0 means no limit.'),
+        client_body: duration('60s', true).describe(
+          "Longest pause between two reads of a client's request body (nginx's client_body_timeout): past it the request gets 408 and the backend is not blamed. Also bounds the wait for an unread body after an early answer.",
+        ),
       })
       .prefault({})
-      .describe('Timeouts towards backends.'),
+      .describe('Timeouts of requests through this pool, towards backends and clients.'),
     circuit_breaker: z
       .strictObject({
         max_connections: z.number().int().min(1).default(1024).describe('Most concurrent requests to one backend.'),

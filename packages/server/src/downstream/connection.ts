@@ -31,8 +31,12 @@ export interface ConnectionHandlers {
   onInternalError(err: unknown): void;
 }
 
-/** After an early response, a body still arriving is read and dropped up to this much, then the connection closes. */
+/**
+ * After an early response, a body still arriving is read and dropped up to this much and for this long at most
+ * (nginx's lingering_time), each pause bounded by the body timeout; then the connection closes.
+ */
 const DISCARD_LIMIT = 1024 * 1024;
+const LINGER_MS = 30_000;
 
 /** idle: between requests; head: a head is arriving; request: one is being served; upgraded: the tunnel's now. */
 type State = 'idle' | 'head' | 'request' | 'upgraded' | 'closed';
@@ -56,6 +60,12 @@ export class ClientConnection implements ResponseOwner {
   /** Bytes of the next pipelined request, kept until the current response is over. */
   private queued: Buffer | undefined = undefined;
   private discarded = -1;
+  /** While the client's body is awaited: when its current pause runs out; Infinity while Fulcrum holds it back. */
+  private bodyDeadline = Infinity;
+  /** While an unread body is dropped after an early answer: when the dropping stops, however the client sends. */
+  private lingerUntil = Infinity;
+  /** A pipelined request waits for the client to take the responses before it (its socket buffer drains). */
+  private waitingForDrain = false;
   /** Since when the client has taken nothing of a response whose socket buffer is full; undefined while it reads. */
   private sendStalledSince: number | undefined = undefined;
   draining = false;
@@ -73,7 +83,7 @@ export class ClientConnection implements ResponseOwner {
     socket.on('error', () => {}); // 'close' follows; nothing to add
     socket.on('close', () => this.onClose());
     socket.on('end', () => this.onEnd());
-    socket.on('drain', () => (this.sendStalledSince = undefined));
+    socket.on('drain', () => this.onDrain());
   }
 
   /** Whether a request is being served (for drains). */
@@ -83,10 +93,28 @@ export class ClientConnection implements ResponseOwner {
 
   /** Called by the server's sweep: closes connections whose wait ran out. */
   checkDeadline(now: number): void {
-    if (this.state === 'request') return this.checkSend(now);
+    if (this.socket.writableNeedDrain || this.waitingForDrain) return this.checkSend(now);
+    if (this.state === 'request') return this.checkBody(now);
     if ((this.state !== 'idle' && this.state !== 'head') || now < this.deadline) return;
     if (this.state === 'head') this.reject(new FulcrumError('FUL_ERR_CLIENT_TIMEOUT'));
     else this.close();
+  }
+
+  /**
+   * A client whose body stalls: past the body timeout its request is told (it answers 408, not blaming the
+   * backend); an unread body dropped after an early answer stops being waited for as well.
+   */
+  private checkBody(now: number): void {
+    if (this.bodyDone || this.bodyPaused) return;
+    if (this.discarded >= 0) {
+      if (now >= this.bodyDeadline || now >= this.lingerUntil) this.close();
+      return;
+    }
+    if (now < this.bodyDeadline) return;
+    this.bodyDeadline = Infinity;
+    const onIdleTimeout = this.body?.onIdleTimeout;
+    if (onIdleTimeout === undefined) this.close();
+    else onIdleTimeout();
   }
 
   /** A client that stopped reading: its response is cut once it has taken nothing for the send timeout. */
@@ -131,15 +159,18 @@ export class ClientConnection implements ResponseOwner {
   private consume(data: Buffer, offset: number): void {
     while (offset < data.length && this.state !== 'closed' && this.state !== 'upgraded') {
       if (!this.bodyDone) {
+        this.bodyDeadline = performance.now() + (this.body?.idleTimeout ?? this.limits.headerTimeout);
         offset = this.bodyDecoder.feed(data, offset, (chunk) => this.onBodyChunk(chunk));
         if (this.bodyDecoder.done) this.endBody();
         continue;
       }
-      if (this.state === 'request') {
-        // A pipelined request: it waits until the current response is over.
+      if (this.state === 'request' || this.waitingForDrain || (this.state === 'idle' && this.socket.writableNeedDrain)) {
+        // A pipelined request waits until the response before it is over and has left for the client: a client
+        // that pipelines without reading holds one response in memory, not one per request it sent.
         const rest = data.subarray(offset);
         this.queued = this.queued === undefined ? Buffer.from(rest) : Buffer.concat([this.queued, rest]);
-        if (this.queued.length > this.limits.maxHeaderSize) this.socket.pause();
+        if (this.state !== 'request') this.waitForDrain();
+        else if (this.queued.length > this.limits.maxHeaderSize) this.socket.pause();
         return;
       }
       const read = this.heads.read(data, offset);
@@ -163,7 +194,10 @@ export class ClientConnection implements ResponseOwner {
     this.body = hasBody ? new RequestBody(() => this.wantBody()) : null;
     this.bodyDone = !hasBody;
     this.expectContinue = head.expectContinue;
-    if (hasBody) this.bodyDecoder.start(head.framing);
+    if (hasBody) {
+      this.bodyDecoder.start(head.framing);
+      this.bodyDeadline = performance.now() + this.body!.idleTimeout;
+    }
     const res = new DownstreamResponse(this.socket, this, head.minor, head.method === 'HEAD', head.keepAlive && !this.draining);
     this.res = res;
     this.handlers.onRequest(new DownstreamRequest(head, this.remoteAddress, this.body), res);
@@ -221,8 +255,8 @@ export class ClientConnection implements ResponseOwner {
     if (!this.bodyDone) {
       // Answered before the body was read (an early 413 or 502): drop the rest of the body, then carry on.
       this.discarded = 0;
-      this.body?.destroy();
-      this.body = null;
+      this.lingerUntil = performance.now() + LINGER_MS;
+      this.body?.destroy(); // kept until afterResponse: its idle timeout bounds the pauses while dropping
       if (this.bodyPaused) {
         this.bodyPaused = false;
         this.socket.resume();
@@ -235,14 +269,32 @@ export class ClientConnection implements ResponseOwner {
   private afterResponse(): void {
     this.res = undefined;
     this.body = null;
+    this.bodyDeadline = Infinity;
+    this.lingerUntil = Infinity;
     this.state = 'idle';
     this.deadline = performance.now() + this.limits.keepaliveTimeout;
+    if (this.queued !== undefined) this.nextQueued();
+  }
+
+  /** Serves the pipelined bytes kept so far, once the client has taken what was written before them. */
+  private nextQueued(): void {
+    if (this.socket.writableNeedDrain) return this.waitForDrain();
+    this.waitingForDrain = false;
     const queued = this.queued;
-    if (queued !== undefined) {
-      this.queued = undefined;
-      this.socket.resume();
-      this.onData(queued);
-    }
+    if (queued === undefined || this.state !== 'idle') return;
+    this.queued = undefined;
+    this.socket.resume();
+    this.onData(queued);
+  }
+
+  private waitForDrain(): void {
+    this.waitingForDrain = true;
+    this.socket.pause();
+  }
+
+  private onDrain(): void {
+    this.sendStalledSince = undefined;
+    if (this.waitingForDrain && this.state === 'idle') this.nextQueued();
   }
 
   private upgrade(head: RequestHead, rest: Buffer): void {

@@ -1,13 +1,20 @@
 /** A request as the downstream connection hands it to the pipeline: its head, and its body as a stream. */
 import { Readable } from 'node:stream';
+import type { Framing } from '../http1/body-decoder.ts';
+import { withoutNominated } from '../http1/fields.ts';
 import type { RequestHead } from '../http1/request-parser.ts';
 
 export class DownstreamRequest {
   readonly method: string;
   /** The request target as sent. */
   readonly url: string;
-  /** Flat [name, value, …] as received. */
+  /**
+   * Flat [name, value, …] as received, less the fields the client's Connection field nominated (end-to-end view:
+   * see http1/fields.ts withoutNominated). Framing fields are here as sent; `framing` is what they meant.
+   */
   readonly rawHeaders: readonly string[];
+  /** How the body is delimited, as the parser decided: the one source for the body's framing upstream. */
+  readonly framing: Framing;
   /** The peer's address, IPv4-mapped IPv6 unwrapped. */
   readonly remoteAddress: string;
   /** The body, or null when the request has none. */
@@ -16,7 +23,8 @@ export class DownstreamRequest {
   constructor(head: RequestHead, remoteAddress: string, body: RequestBody | null) {
     this.method = head.method;
     this.url = head.target;
-    this.rawHeaders = head.fields.raw;
+    this.rawHeaders = withoutNominated(head.fields.raw, head.fields.connection);
+    this.framing = head.framing;
     this.remoteAddress = remoteAddress;
     this.body = body;
   }
@@ -33,12 +41,19 @@ export class DownstreamRequest {
   }
 }
 
+/** nginx's client_body_timeout default, until the request's route says otherwise. */
+const DEFAULT_BODY_TIMEOUT_MS = 60_000;
+
 /**
  * A request body fed by the connection as it arrives. Reading pauses the socket when the consumer is behind
  * (backpressure), and the first read sends "100 Continue" when the client asked for it (RFC 9110 §10.1.1).
  */
 export class RequestBody extends Readable {
   private readonly onWanted: () => void;
+  /** Longest pause between two reads of the client's body; set by whoever serves the request (its route's pool). */
+  idleTimeout = DEFAULT_BODY_TIMEOUT_MS;
+  /** Told when the client let `idleTimeout` pass without sending; the connection then closes after the answer. */
+  onIdleTimeout: (() => void) | undefined = undefined;
 
   constructor(onWanted: () => void) {
     super();

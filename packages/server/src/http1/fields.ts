@@ -71,6 +71,43 @@ export function parseFields(lines: readonly string[], from: number): Fields {
   return { raw, contentLength, transferEncoding, chunked, connection, hostCount, host };
 }
 
+/**
+ * Fields a Connection nomination may never remove (RFC 9110 §7.6.1 lets a sender name fields that end at the next
+ * hop). Host routes the request; Content-Length and Transfer-Encoding frame it. A client that nominates them
+ * would make Fulcrum and the backend read a different request: the nomination of these is ignored.
+ */
+const NOT_NOMINABLE = new Set(['host', 'content-length', 'transfer-encoding']);
+
+/** Connection options that are not field names. */
+const CONNECTION_OPTIONS = new Set(['close', 'keep-alive', 'upgrade']);
+
+/**
+ * The fields a Connection value nominates (lower case), or undefined when it names none (the common case:
+ * `keep-alive`, `close`, `upgrade`).
+ */
+export function nominatedFields(connection: string): Set<string> | undefined {
+  if (connection === '') return undefined;
+  let named: Set<string> | undefined;
+  for (const t of connection.toLowerCase().split(',')) {
+    const token = t.trim();
+    if (token !== '' && !CONNECTION_OPTIONS.has(token) && !NOT_NOMINABLE.has(token)) (named ??= new Set()).add(token);
+  }
+  return named;
+}
+
+/**
+ * The end-to-end view of a message's fields: those the Connection field nominates are gone (they were for this
+ * hop). Everything downstream of the parser (routing, cache keys, Vary, hashing, forwarding) reads this one list,
+ * so that what Fulcrum decides on is what the backend receives.
+ */
+export function withoutNominated(raw: string[], connection: string): string[] {
+  const named = nominatedFields(connection);
+  if (named === undefined) return raw;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!named.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  return out;
+}
+
 /** Whether a Connection field value lists `token` (close, keep-alive, upgrade). */
 export function hasToken(connection: string, token: string): boolean {
   if (connection === '') return false;

@@ -1,7 +1,8 @@
 /**
  * An incremental, strict HTTP/1.1 response parser (RFC 9112) for Fulcrum's upstream connections: the head, then
  * the body through the shared BodyDecoder. Both-TE-and-CL, conflicting lengths and bad fields are errors
- * (fields.ts); so are bytes after the end of a response (no pipelining: they would be taken for the next one).
+ * (fields.ts). Bytes after the end of a response make its connection unusable (they would be taken for the next
+ * response), without failing the response itself.
  */
 import { BodyDecoder, type Framing, type OnBody } from './body-decoder.ts';
 import { Http1ParseError } from './errors.ts';
@@ -14,6 +15,11 @@ export interface ResponseHead {
   readonly status: number;
   /** Flat [name, value, …] in the order received, names as sent. */
   readonly headers: string[];
+  /**
+   * The one Content-Length the parser accepted (repeats must agree), -1 when absent or when Transfer-Encoding
+   * frames the body. For HEAD, 204 and 304 it is what the backend declared; the body is empty whatever it says.
+   */
+  readonly contentLength: number;
   /** Whether the connection may carry another request after this response. */
   readonly keepAlive: boolean;
 }
@@ -81,7 +87,9 @@ export class ResponseParser {
       } else offset = this.body.feed(data, offset, this.events.onBody);
     }
     if (!this.done) return false;
-    if (offset < data.length) throw new Http1ParseError('data after the end of the response');
+    // Bytes past the end (a 204 or 304 with a body, a length that undercounts): the response itself is whole and
+    // is delivered, but the connection is out of step and must not carry another request.
+    if (offset < data.length) this.keepAlive = false;
     return true;
   }
 
@@ -122,6 +130,7 @@ export class ResponseParser {
     if (framing.kind === 'until-close') this.keepAlive = false;
     this.readingHead = false;
     this.body.start(framing);
-    this.events.onHead({ status, headers: fields.raw, keepAlive: this.keepAlive });
+    const contentLength = fields.transferEncoding ? -1 : fields.contentLength;
+    this.events.onHead({ status, headers: fields.raw, contentLength, keepAlive: this.keepAlive });
   }
 }

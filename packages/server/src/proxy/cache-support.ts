@@ -8,7 +8,7 @@ import type { HttpCache } from '../cache/http-cache.ts';
 import { entryFor, responseHeadersFor, revalidated, revalidationHeadersOf, storable, type StoreDecision } from '../cache/policy.ts';
 import type { StoredResponse } from '../cache/store.ts';
 import { varyKey } from '../cache/key.ts';
-import type { ExchangeControl, ExchangeHandler } from '../upstream/http1/types.ts';
+import { NO_BODY, type ExchangeControl, type ExchangeHandler } from '../upstream/http1/types.ts';
 import type { RequestContext } from './context.ts';
 import type { PipelineDeps } from './pipeline.ts';
 import { downstreamHeaders } from './forwarding.ts';
@@ -95,7 +95,7 @@ export function admit(ctx: RequestContext, cfg: RouteCacheConfig, status: number
 export function storeEntry(cache: HttpCache, ctx: RequestContext, pending: PendingStore, now: number): StoredResponse | undefined {
   const stored = entryFor(cacheRequestOf(ctx).url, pending.status, pending.decision, pending.capture.body(), now);
   // As it goes downstream: without hop-by-hop fields (the policy already left out Set-Cookie), with Via.
-  const entry: StoredResponse = { ...stored, headers: downstreamHeaders(stored.headers) };
+  const entry: StoredResponse = { ...stored, headers: downstreamHeaders(stored.headers, stored.status, stored.body.length) };
   const ttl = pending.decision.storeTtlMs;
   const vary = varyOf(entry.headers);
   const primary = ctx.primaryKey!;
@@ -199,8 +199,8 @@ export function refreshInBackground(
       method: 'GET',
       path: ctx.head!.target,
       headers,
-      body: null,
-      hasContentLength: false,
+      // Fulcrum's own request: no body and no framing field, whatever the client's request carried.
+      body: NO_BODY,
       maxBodyBytes: 0,
       headersTimeout: pool.config.timeouts.response,
       bodyTimeout: pool.config.timeouts.idle,

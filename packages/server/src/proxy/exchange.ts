@@ -33,11 +33,11 @@ export class Exchange implements ExchangeHandler {
     if (this.ctx.cancelled !== undefined) control.abort(this.ctx.cancelled);
   }
 
-  onResponseStart(status: number, headers: string[]): void {
+  onResponseStart(status: number, headers: string[], contentLength: number): void {
     this.status = status;
     const { ctx } = this;
     if (status === 304 && ctx.cached !== undefined && this.pipeline.revalidatedFromCache(ctx, headers)) return;
-    ctx.res.writeHead(status, this.pipeline.upstreamResponseFilter(ctx, status, headers));
+    ctx.res.writeHead(status, this.pipeline.upstreamResponseFilter(ctx, status, headers, contentLength));
   }
 
   onResponseData(chunk: Buffer, last: boolean): void {

@@ -4,6 +4,7 @@
  * The request head is scanned once; everything the pipeline needs from it is read in that pass.
  */
 import { randomBytes } from 'node:crypto';
+import { nominatedFields } from '../http1/fields.ts';
 import { LOAD_HEADER } from './load-report.ts';
 
 export const VIA = '1.1 fulcrum';
@@ -11,8 +12,11 @@ export const VIA = '1.1 fulcrum';
 /** RFC 9110 §7.6.1, plus Proxy-Connection, which old clients still send. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
-/** Dropped as well: Expect is answered by Fulcrum itself (100-continue); X-Forwarded-* are rebuilt. */
-const REBUILT = new Set(['expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'via']);
+/**
+ * Dropped as well: Content-Length is written by whoever frames the body; Expect is answered by Fulcrum itself
+ * (100-continue); X-Forwarded-* are rebuilt.
+ */
+const REBUILT = new Set(['content-length', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'via']);
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
@@ -30,9 +34,6 @@ export interface RequestHead {
   requestId: string | undefined;
   connection: string | undefined;
   upgrade: string | undefined;
-  /** -1 when absent. */
-  contentLength: number;
-  chunked: boolean;
   forwardedFor: string | undefined;
   forwardedProto: string | undefined;
   forwardedHost: string | undefined;
@@ -53,8 +54,6 @@ export function scanRequestHead(url: string, raw: readonly string[]): RequestHea
     requestId: undefined,
     connection: undefined,
     upgrade: undefined,
-    contentLength: -1,
-    chunked: false,
     forwardedFor: undefined,
     forwardedProto: undefined,
     forwardedHost: undefined,
@@ -64,7 +63,7 @@ export function scanRequestHead(url: string, raw: readonly string[]): RequestHea
     const name = raw[i]!;
     // Cheap first-letter filter: most headers are not among those read here.
     const c = name.charCodeAt(0) | 0x20;
-    if (c !== 0x68 && c !== 0x78 && c !== 0x63 && c !== 0x75 && c !== 0x74 && c !== 0x76) continue;
+    if (c !== 0x68 && c !== 0x78 && c !== 0x63 && c !== 0x75 && c !== 0x76) continue;
     const value = raw[i + 1]!;
     switch (name.toLowerCase()) {
       case 'host':
@@ -79,12 +78,6 @@ export function scanRequestHead(url: string, raw: readonly string[]): RequestHea
         break;
       case 'upgrade':
         head.upgrade = value;
-        break;
-      case 'content-length':
-        head.contentLength = Number(value);
-        break;
-      case 'transfer-encoding':
-        head.chunked = true;
         break;
       case 'x-forwarded-for':
         head.forwardedFor = head.forwardedFor === undefined ? value : `${head.forwardedFor}, ${value}`;
@@ -151,17 +144,6 @@ function hostWithoutPort(host: string): string {
   return colon < 0 ? host : host.slice(0, colon);
 }
 
-/** The field names listed in a Connection header, lower case (RFC 9110 §7.6.1). */
-function connectionTokens(connection: string | undefined): Set<string> | undefined {
-  if (connection === undefined) return undefined;
-  const tokens = connection.toLowerCase().split(',');
-  let set: Set<string> | undefined;
-  for (const t of tokens) {
-    const token = t.trim();
-    if (token !== '' && token !== 'close' && token !== 'keep-alive' && token !== 'upgrade') (set ??= new Set()).add(token);
-  }
-  return set;
-}
 
 /** 32 hex digits like nginx's $request_id: a random per-process prefix and a counter (unique, and cheap). */
 const ID_PREFIX = randomBytes(8).toString('hex');
@@ -179,14 +161,18 @@ export interface Forwarding {
   readonly requestId: string;
 }
 
-/** The header list sent to the backend, as a flat [name, value, …] array. */
+/**
+ * The header list sent to the backend, as a flat [name, value, …] array. `raw` is the request's end-to-end view
+ * (fields its Connection nominated are already gone: DownstreamRequest). Content-Length is never copied: the
+ * upstream connection frames the body from what the parser decided (UpstreamBody), so no field a client sent
+ * can make the backend read the body differently.
+ */
 export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: Forwarding): string[] {
-  const named = connectionTokens(head.connection);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || REBUILT.has(lower) || named?.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || REBUILT.has(lower)) continue;
     if (head.hostFromTarget && lower === 'host') continue;
     if (lower === 'forwarded' && !fwd.trusted) continue; // RFC 7239: only a trusted proxy's say is kept
     out.push(name, raw[i + 1]!);
@@ -207,9 +193,11 @@ export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: 
 
 /**
  * The backend's response headers without hop-by-hop fields, with Via appended, as a new flat list to which the
- * pipeline adds its own fields.
+ * pipeline adds its own fields. Content-Length is not copied: `contentLength` is the one the parser framed the
+ * body by (-1 when it was chunked or ran to the close), written once, so repeated or nominated copies cannot
+ * reach the client. It stays off 1xx and 204 responses, which have no content (RFC 9110 §8.6).
  */
-export function downstreamHeaders(raw: readonly string[]): string[] {
+export function downstreamHeaders(raw: readonly string[], status: number, contentLength: number): string[] {
   let named: Set<string> | undefined;
   let via: string | undefined;
   let out: string[] = [];
@@ -217,17 +205,18 @@ export function downstreamHeaders(raw: readonly string[]): string[] {
     const lower = raw[i]!.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') {
-        const tokens = connectionTokens(raw[i + 1]);
+        const tokens = nominatedFields(raw[i + 1]!);
         if (tokens) for (const t of tokens) (named ??= new Set()).add(t);
       }
       continue;
     }
-    if (lower === LOAD_HEADER) continue; // for the balancer only: stale for a client, and for a cache
+    if (lower === 'content-length' || lower === LOAD_HEADER) continue; // LOAD_HEADER: for the balancer only
     if (lower === 'via') via = via === undefined ? raw[i + 1] : `${via}, ${raw[i + 1]}`;
     else out.push(raw[i]!, raw[i + 1]!);
   }
   // Rare: fields named in Connection are dropped in a second pass, as they may come before it.
   if (named !== undefined) out = out.filter((_, i, all) => !named.has(all[i - (i % 2)]!.toLowerCase()));
+  if (contentLength >= 0 && status >= 200 && status !== 204) out.push('content-length', String(contentLength));
   out.push('via', via === undefined ? VIA : `${via}, ${VIA}`);
   return out;
 }

@@ -19,6 +19,7 @@ import type { DownstreamResponse } from '../downstream/response.ts';
 import { FulcrumError } from '../errors.ts';
 import type { Clock } from '../time.ts';
 import type { Backend } from '../upstream/backend.ts';
+import { NO_BODY, type UpstreamBody } from '../upstream/http1/types.ts';
 import type { Pool } from '../upstream/pool.ts';
 import type { TrafficStats } from '../observability/stats.ts';
 import { stickyToken } from '../balancing/sticky.ts';
@@ -76,6 +77,11 @@ export class Pipeline {
       if (target === undefined) return this.failToProxy(ctx, new FulcrumError('FUL_ERR_NO_ROUTE'));
       ctx.pool = target.pool;
       ctx.cache = target.cache;
+      const body = ctx.req.body;
+      if (body !== null) {
+        body.idleTimeout = target.pool.config.timeouts.client_body;
+        body.onIdleTimeout = () => cancel(ctx, new FulcrumError('FUL_ERR_CLIENT_BODY_TIMEOUT'));
+      }
       if (ctx.cache !== undefined && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
         const next = this.cacheLookup(ctx);
         if (next === 'responded') return;
@@ -105,12 +111,9 @@ export class Pipeline {
     }
     ctx.head = head;
     ctx.requestId = head.requestId ?? newRequestId();
-    if (head.contentLength > this.runtime.limits.max_body_size) {
+    const framing = ctx.req.framing;
+    if (framing.kind === 'length' && framing.length > this.runtime.limits.max_body_size) {
       this.failToProxy(ctx, new FulcrumError('FUL_ERR_BODY_TOO_LARGE'));
-      return 'responded';
-    }
-    if (Number.isNaN(head.contentLength)) {
-      this.failToProxy(ctx, new FulcrumError('FUL_ERR_BAD_REQUEST'));
       return 'responded';
     }
     return 'continue';
@@ -242,8 +245,7 @@ export class Pipeline {
         path: head.target,
         // HTTP/1.0 clients may send no Host; the backend speaks HTTP/1.1 and needs one (RFC 9112 §3.2).
         headers: head.hostHeader === undefined ? [...ctx.upstreamHeaders!, 'host', backend.authority] : ctx.upstreamHeaders!,
-        body: ctx.req.body,
-        hasContentLength: head.contentLength >= 0,
+        body: upstreamBodyOf(ctx.req),
         // A chunked body has no Content-Length for requestFilter to check: it is counted as it flows.
         maxBodyBytes: this.runtime.limits.max_body_size,
         headersTimeout: pool.config.timeouts.response,
@@ -292,13 +294,13 @@ export class Pipeline {
   }
 
   /** 7. The backend's response head, before it goes downstream: the header list to send. */
-  upstreamResponseFilter(ctx: RequestContext, status: number, raw: readonly string[]): string[] {
+  upstreamResponseFilter(ctx: RequestContext, status: number, raw: readonly string[], contentLength: number): string[] {
     const balancer = ctx.pool!.balancer;
     if (balancer.onLoadReport !== undefined) {
       const load = reportedLoad(raw);
       if (load !== undefined) balancer.onLoadReport(ctx.backend!, load);
     }
-    const headers = downstreamHeaders(raw);
+    const headers = downstreamHeaders(raw, status, contentLength);
     headers.push('x-request-id', ctx.requestId);
     if (this.draining) ctx.res.closeAfter = true;
     const pool = ctx.pool!;
@@ -442,10 +444,29 @@ export class Pipeline {
   }
 }
 
+/** Methods whose request means something with content: without a body they still say `content-length: 0`. */
+const CONTENT_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** The request body as the backend gets it, framed from what the parser decided (never from forwarded fields). */
+function upstreamBodyOf(req: DownstreamRequest): UpstreamBody {
+  const { framing, body } = req;
+  if (body === null || framing.kind === 'none' || framing.kind === 'until-close') {
+    return CONTENT_METHODS.has(req.method) ? EMPTY_BODY : NO_BODY;
+  }
+  return framing.kind === 'length' ? { kind: 'length', length: framing.length, stream: body } : { kind: 'chunked', stream: body };
+}
+
+const EMPTY_BODY: UpstreamBody = { kind: 'empty' };
+
 function onDeadline(ctx: RequestContext): void {
   ctx.deadline = undefined;
-  if (ctx.finished || ctx.res.writableEnded) return;
-  ctx.cancelled = new FulcrumError('FUL_ERR_REQUEST_TIMEOUT');
-  if (ctx.controller !== null) ctx.controller.abort(ctx.cancelled);
-  else ctx.pipeline.failToProxy(ctx, ctx.cancelled);
+  cancel(ctx, new FulcrumError('FUL_ERR_REQUEST_TIMEOUT'));
+}
+
+/** Ends a request from outside its exchange (a timeout): `error` is what it fails with, not the backend's doing. */
+function cancel(ctx: RequestContext, error: FulcrumError): void {
+  if (ctx.finished || ctx.res.writableEnded || ctx.cancelled !== undefined) return;
+  ctx.cancelled = error;
+  if (ctx.controller !== null) ctx.controller.abort(error);
+  else ctx.pipeline.failToProxy(ctx, error);
 }

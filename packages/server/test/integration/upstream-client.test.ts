@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { FulcrumError } from '../../src/errors.ts';
 import { Http1Client } from '../../src/upstream/http1/client.ts';
-import type { UpstreamRequest } from '../../src/upstream/http1/types.ts';
+import { NO_BODY, type UpstreamRequest } from '../../src/upstream/http1/types.ts';
 import { closedPort, startBlackhole } from '../support/backend.ts';
 
 const servers: net.Server[] = [];
@@ -40,8 +40,7 @@ function send(client: Http1Client, overrides: Partial<UpstreamRequest> = {}): Pr
         method: 'GET',
         path: '/',
         headers: ['host', 'backend'],
-        body: null,
-        hasContentLength: false,
+        body: NO_BODY,
         maxBodyBytes: 1 << 20,
         headersTimeout: 2000,
         bodyTimeout: 2000,
@@ -96,7 +95,7 @@ describe('the upstream HTTP/1.1 client', () => {
     client.destroy();
   });
 
-  test('sends a body without Content-Length chunked, and one with it as is', async () => {
+  test('frames the body as told: chunked, a length, or an empty POST with content-length: 0', async () => {
     const seen: Array<{ te?: string; cl?: string; body: string }> = [];
     const server = http.createServer((req, res) => {
       let body = '';
@@ -107,11 +106,13 @@ describe('the upstream HTTP/1.1 client', () => {
       });
     });
     const client = clientFor(await listen(server));
-    await send(client, { method: 'POST', body: Readable.from([Buffer.from('ab'), Buffer.from('cd')]) });
-    await send(client, { method: 'POST', headers: ['host', 'b', 'content-length', '4'], hasContentLength: true, body: Readable.from([Buffer.from('wxyz')]) });
+    await send(client, { method: 'POST', body: { kind: 'chunked', stream: Readable.from([Buffer.from('ab'), Buffer.from('cd')]) } });
+    await send(client, { method: 'POST', body: { kind: 'length', length: 4, stream: Readable.from([Buffer.from('wxyz')]) } });
+    await send(client, { method: 'POST', body: { kind: 'empty' } });
     assert.deepEqual(seen, [
       { te: 'chunked', cl: undefined, body: 'abcd' },
       { te: undefined, cl: '4', body: 'wxyz' },
+      { te: undefined, cl: '0', body: '' },
     ]);
     client.destroy();
   });
@@ -120,7 +121,7 @@ describe('the upstream HTTP/1.1 client', () => {
     const server = http.createServer((req, res) => req.resume().on('end', () => res.end('x')));
     const client = clientFor(await listen(server));
     await assert.rejects(
-      send(client, { method: 'POST', maxBodyBytes: 3, body: Readable.from([Buffer.from('abcdef')]) }),
+      send(client, { method: 'POST', maxBodyBytes: 3, body: { kind: 'chunked', stream: Readable.from([Buffer.from('abcdef')]) } }),
       (e: FulcrumError) => e.code === 'FUL_ERR_BODY_TOO_LARGE',
     );
     client.destroy();
@@ -211,7 +212,7 @@ describe('the upstream HTTP/1.1 client', () => {
       let control: { abort(e: FulcrumError): void } | undefined;
       const seen: string[] = [];
       client.dispatch(
-        { method: 'GET', path: '/', headers: ['host', 'b'], body: null, hasContentLength: false, maxBodyBytes: 0, headersTimeout: 1000, bodyTimeout: 1000 },
+        { method: 'GET', path: '/', headers: ['host', 'b'], body: NO_BODY, maxBodyBytes: 0, headersTimeout: 1000, bodyTimeout: 1000 },
         {
           onStart: (c) => (control = c),
           onResponseStart() {},
@@ -236,7 +237,7 @@ describe('the upstream HTTP/1.1 client', () => {
     let control: { abort(e: FulcrumError): void } | undefined;
     const second = new Promise<string>((resolve) => {
       client.dispatch(
-        { method: 'GET', path: '/', headers: ['host', 'b'], body: null, hasContentLength: false, maxBodyBytes: 0, headersTimeout: 1000, bodyTimeout: 1000 },
+        { method: 'GET', path: '/', headers: ['host', 'b'], body: NO_BODY, maxBodyBytes: 0, headersTimeout: 1000, bodyTimeout: 1000 },
         {
           onStart: (c) => (control = c),
           onResponseStart() {},

@@ -4,6 +4,7 @@
  * response is complete and the connection reusable it goes back to its client's idle list.
  */
 import net from 'node:net';
+import type { Readable } from 'node:stream';
 import { FulcrumError } from '../../errors.ts';
 import { ResponseParser, ResponseParseError, type ResponseHead } from '../../http1/response-parser.ts';
 import type { ExchangeControl, ExchangeHandler, UpstreamRequest } from './types.ts';
@@ -22,7 +23,8 @@ export interface Endpoint {
   readonly idleTimeout: number;
 }
 
-type Wait = 'connect' | 'head' | 'body' | 'idle';
+/** connect; send: the request body is being written; head: waiting for the response; body: reading it; idle. */
+type Wait = 'connect' | 'send' | 'head' | 'body' | 'idle';
 
 export class Http1Connection implements ExchangeControl {
   private readonly socket: net.Socket;
@@ -44,6 +46,8 @@ export class Http1Connection implements ExchangeControl {
   /** Reading held back because the client is slow to take the response: not the backend's stall. */
   private paused = false;
   private socketError: Error | undefined = undefined;
+  /** Detaches from the request body being sent, when the exchange ends before it does. */
+  private stopSending: (() => void) | undefined = undefined;
 
   constructor(endpoint: Endpoint, owner: ConnectionOwner) {
     this.endpoint = endpoint;
@@ -103,49 +107,94 @@ export class Http1Connection implements ExchangeControl {
     let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
     const h = req.headers;
     for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
-    this.wait = 'head';
-    this.deadline = performance.now() + req.headersTimeout;
+    this.wait = 'send';
+    this.deadline = Infinity;
     const body = req.body;
-    if (body === null) {
-      this.requestBodyDone = true;
-      this.socket.write(`${head}\r\n`, 'latin1');
-      return;
+    switch (body.kind) {
+      case 'none':
+        this.socket.write(`${head}\r\n`, 'latin1');
+        return this.requestSent();
+      case 'empty':
+        this.socket.write(`${head}content-length: 0\r\n\r\n`, 'latin1');
+        return this.requestSent();
+      case 'length':
+        this.socket.write(`${head}content-length: ${body.length}\r\n\r\n`, 'latin1');
+        return this.sendBody(body.stream, body.length);
+      case 'chunked':
+        this.socket.write(`${head}transfer-encoding: chunked\r\n\r\n`, 'latin1');
+        return this.sendBody(body.stream, -1);
     }
-    const chunked = !req.hasContentLength;
-    this.socket.write(chunked ? `${head}transfer-encoding: chunked\r\n\r\n` : `${head}\r\n`, 'latin1');
+  }
+
+  /** The whole request is on its way: the backend's time to answer starts now (a long upload is not its delay). */
+  private requestSent(): void {
+    this.requestBodyDone = true;
+    if (this.wait === 'send') {
+      this.wait = 'head';
+      this.deadline = performance.now() + this.request!.headersTimeout;
+    }
+  }
+
+  /**
+   * Streams the body with backpressure: `length` bytes exactly (the parser bounded them; fewer means the client
+   * went away), or re-chunked when `length` is -1. While the backend does not take what is written, its response
+   * timeout runs (a backend that stops reading is stalled); while Fulcrum waits for the client, nothing runs here:
+   * that is the client's body timeout, on the downstream side.
+   */
+  private sendBody(body: Readable, length: number): void {
+    const req = this.request!;
+    const socket = this.socket;
     this.requestBodyDone = false;
     this.bodyBytes = 0;
+    const onDrain = () => {
+      if (this.wait === 'send') this.deadline = Infinity;
+      body.resume();
+    };
     const onData = (chunk: Buffer) => {
       this.bodyBytes += chunk.length;
-      if (this.bodyBytes > req.maxBodyBytes) {
+      if (this.bodyBytes > req.maxBodyBytes || (length >= 0 && this.bodyBytes > length)) {
         cleanup();
         this.fail(new FulcrumError('FUL_ERR_BODY_TOO_LARGE'));
         return;
       }
-      const ok = chunked
-        ? this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1') && this.socket.write(chunk) && this.socket.write('\r\n', 'latin1')
-        : this.socket.write(chunk);
+      let ok: boolean;
+      if (length < 0) {
+        // One corked write of the three parts: each is queued whatever the others return.
+        socket.cork();
+        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+        socket.write(chunk);
+        ok = socket.write('\r\n', 'latin1');
+        socket.uncork();
+      } else ok = socket.write(chunk);
       if (!ok) {
         body.pause();
-        this.socket.once('drain', () => body.resume());
+        if (this.wait === 'send') this.deadline = performance.now() + req.headersTimeout;
+        socket.once('drain', onDrain);
       }
     };
     const onEnd = () => {
       cleanup();
-      if (chunked) this.socket.write('0\r\n\r\n', 'latin1');
-      this.requestBodyDone = true;
+      if (length >= 0 && this.bodyBytes !== length) {
+        return this.fail(new FulcrumError('FUL_ERR_CLIENT_ABORTED', { message: 'the request body ended short of its length' }));
+      }
+      if (length < 0) socket.write('0\r\n\r\n', 'latin1');
+      this.requestSent();
       if (this.parser.done && this.handler === undefined) this.owner.release(this);
     };
-    const onAbort = () => {
+    const onAbort = (err?: unknown) => {
       cleanup();
-      this.fail(new FulcrumError('FUL_ERR_CLIENT_ABORTED'));
+      // The downstream side says why (a client body timeout); anything else is the client going away.
+      this.fail(err instanceof FulcrumError ? err : new FulcrumError('FUL_ERR_CLIENT_ABORTED'));
     };
     const cleanup = () => {
+      this.stopSending = undefined;
       body.off('data', onData);
       body.off('end', onEnd);
       body.off('error', onAbort);
       body.off('aborted', onAbort);
+      socket.off('drain', onDrain);
     };
+    this.stopSending = cleanup;
     body.on('data', onData);
     body.once('end', onEnd);
     body.once('error', onAbort);
@@ -173,7 +222,7 @@ export class Http1Connection implements ExchangeControl {
   private onHead(head: ResponseHead): void {
     this.wait = 'body';
     this.deadline = performance.now() + this.request!.bodyTimeout;
-    this.handler!.onResponseStart(head.status, head.headers);
+    this.handler!.onResponseStart(head.status, head.headers, head.contentLength);
   }
 
   private onComplete(): void {
@@ -215,6 +264,8 @@ export class Http1Connection implements ExchangeControl {
     switch (this.wait) {
       case 'connect':
         return this.fail(new FulcrumError('FUL_ERR_CONNECT_TIMEOUT'));
+      case 'send':
+        return this.fail(new FulcrumError('FUL_ERR_RESPONSE_TIMEOUT', { message: 'the backend stopped reading the request body' }));
       case 'head':
         return this.fail(new FulcrumError('FUL_ERR_RESPONSE_TIMEOUT'));
       case 'body':
@@ -247,6 +298,7 @@ export class Http1Connection implements ExchangeControl {
 
   /** Ends the current exchange with an error, once, and closes the connection. */
   private fail(error: FulcrumError): void {
+    this.stopSending?.();
     const handler = this.handler;
     this.handler = undefined;
     this.request = undefined;

@@ -60,7 +60,7 @@ describe('the example config', () => {
         slow_start: 0,
       },
       retries: { attempts: 2, budget: 0.2, min_per_second: 3 },
-      timeouts: { connect: 1000, response: 30_000, idle: 60_000, request: 0 },
+      timeouts: { connect: 1000, response: 30_000, idle: 60_000, request: 0, client_body: 60_000 },
       circuit_breaker: { max_connections: 1024, max_pending: 1024 },
     });
     assert.deepEqual(config.limits, {
@@ -116,7 +116,7 @@ describe('defaults', () => {
     const pool = config.pools.api!;
     assert.equal(pool.algorithm, 'round-robin');
     assert.deepEqual(pool.retries, { attempts: 2, budget: 0.2, min_per_second: 3 });
-    assert.deepEqual(pool.timeouts, { connect: 5000, response: 30_000, idle: 60_000, request: 0 });
+    assert.deepEqual(pool.timeouts, { connect: 5000, response: 30_000, idle: 60_000, request: 0, client_body: 60_000 });
     assert.deepEqual(pool.circuit_breaker, { max_connections: 1024, max_pending: 1024 });
     // Health checks are opt-in: without `active` or `passive` there is none of that kind.
     assert.deepEqual(pool.health, { slow_start: 0 });

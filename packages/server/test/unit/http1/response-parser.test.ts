@@ -96,13 +96,26 @@ describe('the upstream response parser', () => {
     ['a two-digit status', 'HTTP/1.1 20 OK\r\n\r\n'],
     ['a bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
     ['chunk data longer than announced', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n'],
-    ['bytes after the end of the response', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab'],
     ['a NUL in a header value', 'HTTP/1.1 200 OK\r\nX-A: a\0b\r\n\r\n'],
     ['a control character in a header value (Node would throw on it downstream)', 'HTTP/1.1 200 OK\r\nX-A: a\x01b\r\n\r\n'],
   ];
   for (const [what, wire] of malformed) {
     test(`rejects ${what}`, () => {
       assert.throws(() => parse(wire), ResponseParseError);
+    });
+  }
+
+  for (const [what, wire, body] of [
+    ['a length that undercounts', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab', 'a'],
+    ['a 204 with a body (issue 13 #14)', 'HTTP/1.1 204 No Content\r\n\r\nstray', ''],
+    ['a 304 with a body (issue 13 #14)', 'HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nstray', ''],
+  ] as const) {
+    test(`bytes after the end of ${what}: the response is whole, the connection not reusable`, () => {
+      const parser = new ResponseParser({ onHead: () => {}, onBody: () => {} });
+      parser.expect(false);
+      assert.equal(parser.execute(Buffer.from(wire, 'latin1')), true);
+      assert.equal(parser.reusable, false);
+      assert.equal(parse(wire).body, body);
     });
   }
 

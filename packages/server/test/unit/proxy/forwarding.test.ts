@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { withoutNominated } from '../../../src/http1/fields.ts';
 import { downstreamHeaders, normalisePath, scanRequestHead, upstreamHeaders, VIA } from '../../../src/proxy/forwarding.ts';
 
 const fwd = { clientIp: '10.0.0.9', trusted: false, requestId: 'rid' };
@@ -60,8 +61,9 @@ describe('upstream headers', () => {
     'Accept', '*/*',
   ];
 
-  test('from an untrusted peer: hop-by-hop and forwarded claims dropped, ours added', () => {
-    const out = headerMap(upstreamHeaders(raw, scanRequestHead('/', raw)!, fwd));
+  test('from an untrusted peer: hop-by-hop, nominated and forwarded claims dropped, ours added', () => {
+    const view = withoutNominated(raw, 'keep-alive, X-Secret'); // as DownstreamRequest hands it on
+    const out = headerMap(upstreamHeaders(view, scanRequestHead('/', view)!, fwd));
     for (const h of ['connection', 'x-secret', 'keep-alive', 'te', 'forwarded']) assert.equal(out[h], undefined, h);
     assert.deepEqual(out['x-forwarded-for'], ['10.0.0.9']);
     assert.deepEqual(out['x-forwarded-proto'], ['http']);
@@ -78,6 +80,33 @@ describe('upstream headers', () => {
   });
 });
 
+describe('Connection nominations (issue 13 #1, #7)', () => {
+  const raw = ['Host', 'h', 'Content-Length', '5', 'Transfer-Encoding', 'chunked', 'Accept-Language', 'fr', 'Cookie', 'c=EUR'];
+
+  test('never remove the fields that route or frame a request', () => {
+    const view = withoutNominated(raw, 'host, content-length, transfer-encoding');
+    assert.deepEqual(view, raw);
+  });
+
+  test('remove other nominated fields from the one view that routing, caching and forwarding read', () => {
+    const view = withoutNominated(raw, 'close, accept-language, cookie');
+    assert.deepEqual(view, ['Host', 'h', 'Content-Length', '5', 'Transfer-Encoding', 'chunked']);
+  });
+
+  test('Content-Length and Transfer-Encoding are never copied upstream: the connection frames the body', () => {
+    const out = headerMap(upstreamHeaders(raw, scanRequestHead('/', raw)!, fwd));
+    assert.equal(out['content-length'], undefined);
+    assert.equal(out['transfer-encoding'], undefined);
+  });
+
+  test('a response carries the parsed Content-Length once, never on a 204', () => {
+    const dup = ['Content-Length', '3', 'content-length', '3', 'Connection', 'content-length'];
+    assert.deepEqual(headerMap(downstreamHeaders(dup, 200, 3))['content-length'], ['3']);
+    assert.equal(headerMap(downstreamHeaders(dup, 204, 3))['content-length'], undefined);
+    assert.equal(headerMap(downstreamHeaders(dup, 200, -1))['content-length'], undefined);
+  });
+});
+
 describe('downstream headers', () => {
   test('hop-by-hop fields, those named in any Connection field, are dropped and Via is appended', () => {
     const out = headerMap(
@@ -90,7 +119,7 @@ describe('downstream headers', () => {
         'Set-Cookie', 'a=1',
         'Set-Cookie', 'b=2',
         'Via', '1.1 app',
-      ]),
+      ], 200, -1),
     );
     assert.equal(out['x-a'], undefined);
     assert.equal(out['x-b'], undefined);
