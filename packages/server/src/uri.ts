@@ -89,29 +89,51 @@ function isUnreserved(c: number): boolean {
   return (lower >= 0x61 && lower <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
 }
 
-/** RFC 3986 §3.2.2-3: an IPv6 literal, or a name or IPv4 address without escapes; then an optional port. */
-const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=]+)(?::[0-9]*)?$/;
+/** RFC 3986 §3.2.2: the characters of a reg-name (escapes left out): 1, or 2 for an upper-case letter. */
+const REG_NAME = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=") REG_NAME[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') REG_NAME[c.charCodeAt(0)] = 2;
+
+const IP_LITERAL = /^\[[0-9A-Fa-f:.]+\]$/;
 
 /**
  * A Host value (or an absolute target's authority) in normal form (RFC 3986 §6.2.2.1, §6.2.3): lower case, one
  * trailing dot stripped (`example.com.` names `example.com`), the scheme's default port and an empty port
- * dropped. Empty stays empty (RFC 9112 §3.2: a target without authority).
+ * dropped. Empty stays empty (RFC 9112 §3.2: a target without authority). The value itself when already normal.
  */
-export function normaliseAuthority(value: string, defaultPort = '80'): string | Refused {
+export function normaliseAuthority(value: string, defaultPort = 80): string | Refused {
   if (value === '') return value;
-  if (!AUTHORITY.test(value)) return BAD_HOST;
-  const close = value.charCodeAt(0) === 0x5b /* [ */ ? value.indexOf(']') : -1;
-  const colon = value.indexOf(':', close + 1);
-  let host = colon < 0 ? value : value.slice(0, colon);
-  if (host.charCodeAt(host.length - 1) === 0x2e /* . */) host = host.slice(0, -1);
-  if (host === '') return BAD_HOST;
-  host = host.toLowerCase();
-  const port = colon < 0 ? '' : value.slice(colon + 1);
-  if (port === '' || port === defaultPort) return host;
-  const n = Number(port);
-  if (n > 65535) return BAD_HOST;
-  const canonical = port.charCodeAt(0) === 0x30 /* 0 */ ? String(n) : port;
-  return canonical === defaultPort ? host : `${host}:${canonical}`;
+  let end: number; // where the host ends: at the port's ':', or at the end
+  let upper = false;
+  if (value.charCodeAt(0) === 0x5b /* [ */) {
+    end = value.indexOf(']') + 1;
+    if (end === 0 || !IP_LITERAL.test(value.slice(0, end))) return BAD_HOST;
+    upper = true; // rare enough to lower-case whatever it holds
+  } else {
+    for (end = 0; end < value.length; end++) {
+      const c = value.charCodeAt(end);
+      if (c === 0x3a /* : */) break;
+      const kind = c < 128 ? REG_NAME[c]! : 0;
+      if (kind === 0) return BAD_HOST;
+      if (kind === 2) upper = true;
+    }
+  }
+  if (end < value.length && value.charCodeAt(end) !== 0x3a) return BAD_HOST;
+  let port = -1; // none
+  for (let i = end + 1; i < value.length; i++) {
+    const digit = value.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return BAD_HOST;
+    port = (port < 0 ? 0 : port * 10) + digit;
+    if (port > 65535) return BAD_HOST;
+  }
+  const dot = value.charCodeAt(end - 1) === 0x2e /* . */ ? 1 : 0;
+  if (end - dot === 0) return BAD_HOST;
+  // Kept: a port that is not the default, written without leading zeros. Dropped: the default, an empty one.
+  const keepPort = port >= 0 && port !== defaultPort;
+  const portAsIs = keepPort ? value.charCodeAt(end + 1) !== 0x30 /* 0 */ : end === value.length;
+  if (!upper && dot === 0 && portAsIs) return value;
+  const host = upper ? value.slice(0, end - dot).toLowerCase() : value.slice(0, end - dot);
+  return keepPort ? `${host}:${port}` : host;
 }
 
 /** The host of a normal authority, without its port: what host routes match. */

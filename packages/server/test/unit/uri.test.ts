@@ -73,22 +73,24 @@ describe('path normalisation (issue 13 #6)', () => {
   });
 });
 
-/** [Host value, defaultPort, normal form] */
-const AUTHORITIES: Array<[string, string, string]> = [
-  ['example.com', '80', 'example.com'],
-  ['Example.COM', '80', 'example.com'],
-  ['example.com.', '80', 'example.com'],
-  ['example.com.:8081', '80', 'example.com:8081'],
-  ['example.com:80', '80', 'example.com'],
-  ['example.com:080', '80', 'example.com'],
-  ['example.com:', '80', 'example.com'],
-  ['example.com:8081', '80', 'example.com:8081'],
-  ['example.com:443', '443', 'example.com'],
-  ['example.com:80', '443', 'example.com:80'],
-  ['127.0.0.1:3000', '80', '127.0.0.1:3000'],
-  ['[::1]:8080', '80', '[::1]:8080'],
-  ['[FE80::1]', '80', '[fe80::1]'],
-  ['', '80', ''],
+/** [Host value, default port, normal form] */
+const AUTHORITIES: Array<[string, number, string]> = [
+  ['example.com', 80, 'example.com'],
+  ['Example.COM', 80, 'example.com'],
+  ['example.com.', 80, 'example.com'],
+  ['example.com.:8081', 80, 'example.com:8081'],
+  ['example.com:80', 80, 'example.com'],
+  ['example.com:080', 80, 'example.com'],
+  ['example.com:', 80, 'example.com'],
+  ['example.com:8081', 80, 'example.com:8081'],
+  ['example.com:443', 443, 'example.com'],
+  ['example.com:80', 443, 'example.com:80'],
+  ['127.0.0.1:3000', 80, '127.0.0.1:3000'],
+  ['[::1]:8080', 80, '[::1]:8080'],
+  ['[FE80::1]', 80, '[fe80::1]'],
+  ['', 80, ''],
+  ['example.com:00081', 80, 'example.com:81'],
+  ['example.com:65535', 80, 'example.com:65535'],
 ];
 
 describe('authority normalisation (issue 13 #8, #14a)', () => {
