@@ -130,7 +130,7 @@ export const OPENAPI = {
     '/api/cache/purge': {
       post: mutation(
         'Purges cached responses by URL, prefix or tag, on every instance sharing the store.',
-        { 202: ok('Purge accepted.'), 400: error('Not one of {"url"}, {"prefix"}, {"tag"}.') },
+        { 202: ok('Purge accepted.'), 400: error('Not one of {"url"}, {"prefix"}, {"tag"}, or a URL no request can be cached under.') },
         body({ type: 'object', minProperties: 1, maxProperties: 1, properties: { url: { type: 'string' }, prefix: { type: 'string' }, tag: { type: 'string' } } }),
       ),
     },

@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ControlPlane } from '../workers/control-plane.ts';
 import { splitHostPort } from '../workers/proxy-process.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
+import { Refused } from '../uri.ts';
 import { EMPTY_CACHE } from '../observability/stats.ts';
 import { authorizeMutation } from './auth.ts';
 import { streamEvents } from './events.ts';
@@ -75,6 +76,7 @@ async function purge(control: ControlPlane, req: http.IncomingMessage): Promise<
     return errorReply(400, 'FUL_ERR_ADMIN_BAD_REQUEST', 'expected one of {"url": …}, {"prefix": …}, {"tag": …}');
   }
   const target = kind === 'tag' ? value : purgeUrl(value);
+  if (target instanceof Refused) return errorReply(400, 'FUL_ERR_ADMIN_BAD_REQUEST', `no request is cached under this ${kind}: ${target.reason}`);
   control.purge(kind, target);
   return { status: 202, body: { purged: { kind, value: target } }, did: { purge: { kind, value: target } } };
 }

@@ -5,6 +5,7 @@
  * works alike for every store — memcached cannot list its keys — and reaches every instance through the purge bus.
  */
 import type { Clock } from '../time.ts';
+import { normaliseAuthority, normalisePath, Refused } from '../uri.ts';
 import { Flights } from './flight.ts';
 import type { Purge, PurgeBus } from './purge-bus.ts';
 import type { CacheStore, StoredResponse } from './store.ts';
@@ -130,9 +131,20 @@ export class HttpCache {
   }
 }
 
-/** How purges name URLs: without the scheme, host lower-cased (`example.com/a?b`), as entries record them. */
-export function purgeUrl(url: string): string {
-  const noScheme = url.replace(/^https?:\/\//i, '');
-  const slash = noScheme.indexOf('/');
-  return slash < 0 ? `${noScheme.toLowerCase()}/` : noScheme.slice(0, slash).toLowerCase() + noScheme.slice(slash);
+/**
+ * How purges name URLs: as entries record them (urlOf), without the scheme, the authority and path in the normal
+ * form requests are keyed and forwarded in (src/uri.ts): `http://Example.com:80/a/./b?c` purges
+ * `example.com/a/b?c`. Refused when no request could be filed under it.
+ */
+export function purgeUrl(url: string): string | Refused {
+  const scheme = /^https?:\/\//i.exec(url)?.[0];
+  const rest = scheme === undefined ? url : url.slice(scheme.length);
+  const slash = rest.indexOf('/');
+  const authority = normaliseAuthority(slash < 0 ? rest : rest.slice(0, slash), scheme?.length === 8 ? 443 : 80);
+  if (authority instanceof Refused) return authority;
+  if (slash < 0) return `${authority}/`;
+  const q = rest.indexOf('?', slash);
+  const path = normalisePath(q < 0 ? rest.slice(slash) : rest.slice(slash, q));
+  if (path instanceof Refused) return path;
+  return q < 0 ? `${authority}${path}` : `${authority}${path}${rest.slice(q)}`;
 }

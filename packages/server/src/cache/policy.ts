@@ -384,14 +384,15 @@ export function invalidatedUrls(req: CacheRequestHead, res: CacheResponseHead): 
   if (!invalidatesOnUnsafe(req.method, res.status)) return [];
   const base = requestUrl(req);
   if (base === undefined) return [];
-  const urls = [req.url.startsWith('/') ? `${base.hostname}${req.url}` : req.url.replace(/^https?:\/\//i, '')];
+  // host, not hostname: entries are filed under the authority with its non-default port (cacheRequestOf).
+  const urls = [req.url.startsWith('/') ? `${base.host}${req.url}` : req.url.replace(/^https?:\/\//i, '')];
   for (let i = 0; i < res.headers.length; i += 2) {
     const name = res.headers[i]!.toLowerCase();
     if (name !== 'location' && name !== 'content-location') continue;
     const target = URL.parse(res.headers[i + 1]!.trim(), base);
     if (target === null || (target.protocol !== 'http:' && target.protocol !== 'https:')) continue;
     if (target.host !== base.host) continue;
-    const url = `${target.hostname}${target.pathname}${target.search}`;
+    const url = `${target.host}${target.pathname}${target.search}`;
     if (!urls.includes(url)) urls.push(url);
   }
   return urls;

@@ -246,7 +246,7 @@ export const RouteConfigSchema = z
   .strictObject({
     match: z
       .strictObject({
-        host: z.string().optional().describe('Host header, without port; a leading "*." matches any subdomain.'),
+        host: z.string().optional().describe('Host header, without port, in any case, with or without a trailing dot; a leading "*." matches any subdomain.'),
         path_prefix: z.string().startsWith('/').optional().describe('Path prefix.'),
         methods: z.array(z.string().regex(/^[A-Z]+$/)).optional().describe('Request methods, upper case.'),
         headers: z

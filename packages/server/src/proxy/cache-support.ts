@@ -7,7 +7,7 @@ import type { FulcrumError } from '../errors.ts';
 import type { HttpCache } from '../cache/http-cache.ts';
 import { entryFor, responseHeadersFor, revalidated, revalidationHeadersOf, storable, type StoreDecision } from '../cache/policy.ts';
 import type { StoredResponse } from '../cache/store.ts';
-import { varyKey } from '../cache/key.ts';
+import { urlOf, varyKey } from '../cache/key.ts';
 import { NO_BODY, type ExchangeControl, type ExchangeHandler } from '../upstream/http1/types.ts';
 import type { RequestContext } from './context.ts';
 import type { PipelineDeps } from './pipeline.ts';
@@ -22,8 +22,8 @@ export interface CacheRequest {
 
 export function cacheRequestOf(ctx: RequestContext): CacheRequest {
   const head = ctx.head!;
-  // The URL as purges and invalidations name it: the Host field (port included), then the target.
-  return { method: ctx.req.method, url: `${(head.hostHeader ?? head.host).toLowerCase()}${head.target}`, headers: ctx.req.rawHeaders };
+  // The URL as purges and invalidations name it: the authority and target as forwarded, both in normal form.
+  return { method: ctx.req.method, url: urlOf(head.hostHeader ?? '', head.target), headers: ctx.req.rawHeaders };
 }
 
 /** Marks a primary key's entry as a Vary index: the real entries live under the secondary keys. */

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { nominatedFields } from '../http1/fields.ts';
+import { hostOf, normaliseAuthority, normalisePath, Refused } from '../uri.ts';
 import { LOAD_HEADER } from './load-report.ts';
 
 export const VIA = '1.1 fulcrum';
@@ -22,14 +23,21 @@ const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 /** The headers of one request that Fulcrum itself reads, from a single pass over the raw headers. */
 export interface RequestHead {
-  /** The target in origin form (path and query), as sent to the backend; '*' for OPTIONS *. */
+  /**
+   * The target in origin form as sent to the backend: the normal path (see src/uri.ts), then the query as
+   * received; '*' for OPTIONS *.
+   */
   target: string;
-  /** The path of the target, without the query: what routes and hash keys read. */
+  /** The normal path of the target, without the query: what routes, cache keys and hash keys read. */
   path: string;
-  /** True when the target was in absolute form: its authority replaced the Host header (RFC 9112 §3.2.2). */
+  /**
+   * True when `hostHeader` replaces the client's Host field upstream: the target was in absolute form (its
+   * authority wins, RFC 9112 §3.2.2), or the Host was not in normal form (case, trailing dot, default port).
+   */
   hostFromTarget: boolean;
-  /** Host without port, lower case; empty when absent. */
+  /** The host without port, in normal form (lower case, no trailing dot); empty when absent. What routes match. */
   host: string;
+  /** The authority as forwarded and keyed, in normal form (a non-default port kept); undefined when absent. */
   hostHeader: string | undefined;
   requestId: string | undefined;
   connection: string | undefined;
@@ -41,10 +49,11 @@ export interface RequestHead {
 }
 
 /**
- * Reads the request target and head. Undefined when the target is neither origin form (`/path`), absolute form
- * (`http://host/path`) nor `*`: the caller answers 400.
+ * Reads the request target and head. Refused (the caller answers 400) when the target is not origin form
+ * (`/path`), absolute form (`http://host/path`) nor `OPTIONS *`, when the method is CONNECT, or when the path or
+ * Host cannot be put in the one normal form every later phase reads (src/uri.ts).
  */
-export function scanRequestHead(url: string, raw: readonly string[]): RequestHead | undefined {
+export function scanRequestHead(method: string, url: string, raw: readonly string[]): RequestHead | Refused {
   const head: RequestHead = {
     target: url,
     path: url,
@@ -67,8 +76,7 @@ export function scanRequestHead(url: string, raw: readonly string[]): RequestHea
     const value = raw[i + 1]!;
     switch (name.toLowerCase()) {
       case 'host':
-        head.hostHeader = value;
-        head.host = hostWithoutPort(value).toLowerCase();
+        head.hostHeader = value; // normalised with the target, whose authority may replace it
         break;
       case 'x-request-id':
         if (REQUEST_ID.test(value)) head.requestId = value;
@@ -93,57 +101,53 @@ export function scanRequestHead(url: string, raw: readonly string[]): RequestHea
         break;
     }
   }
-  return resolveTarget(head) ? head : undefined;
+  return resolveTarget(head, method) ?? head;
 }
 
-const ABSOLUTE_FORM = /^https?:\/\/([^/?#\s]+)([^#\s]*)$/i;
+const ABSOLUTE_FORM = /^(https?):\/\/([^/?#\s]+)([^#\s]*)$/i;
 
-function resolveTarget(head: RequestHead): boolean {
+const CONNECT = new Refused('CONNECT is not supported'); // authority-form (RFC 9112 §3.2.3) asks for a tunnel
+const ASTERISK = new Refused('the asterisk form is for OPTIONS only'); // RFC 9112 §3.2.4
+const UNSUPPORTED_FORM = new Refused('unsupported request target');
+const FRAGMENT = new Refused('a fragment in the request target'); // never sent (RFC 9112 §3.2)
+
+/**
+ * Puts the target and authority in normal form (src/uri.ts): the path and Host that routes, cache keys, purges
+ * and the backend all see. Undefined when it could; what refused it otherwise.
+ */
+function resolveTarget(head: RequestHead, method: string): Refused | undefined {
+  if (method === 'CONNECT') return CONNECT;
   let target = head.target;
+  let authority = head.hostHeader;
+  let defaultPort = 80;
   if (target.charCodeAt(0) !== 0x2f /* / */) {
-    if (target === '*') return true;
+    if (target === '*') return method === 'OPTIONS' ? resolveAuthority(head, authority, defaultPort) : ASTERISK;
     const m = ABSOLUTE_FORM.exec(target);
-    if (!m) return false;
-    const authority = m[1]!.slice(m[1]!.lastIndexOf('@') + 1); // userinfo is not forwarded
-    target = m[2] === '' ? '/' : m[2]!.charCodeAt(0) === 0x3f /* ? */ ? `/${m[2]}` : m[2]!;
-    head.target = target;
-    head.hostHeader = authority;
-    head.host = hostWithoutPort(authority).toLowerCase();
+    if (!m) return UNSUPPORTED_FORM;
+    if (m[1]!.length === 5) defaultPort = 443; // https
+    authority = m[2]!.slice(m[2]!.lastIndexOf('@') + 1); // userinfo is not forwarded
+    target = m[3] === '' ? '/' : m[3]!.charCodeAt(0) === 0x3f /* ? */ ? `/${m[3]}` : m[3]!;
     head.hostFromTarget = true;
-  }
+  } else if (target.includes('#')) return FRAGMENT;
   const q = target.indexOf('?');
-  const path = q < 0 ? target : target.slice(0, q);
-  // Routes match the normalised path, so that /public/../admin/ cannot slip past a path_prefix: admin route.
-  head.path = path.includes('/.') || path.includes('//') ? normalisePath(path) : path;
-  return true;
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  const path = normalisePath(rawPath);
+  if (path instanceof Refused) return path;
+  head.path = path;
+  head.target = path === rawPath ? target : q < 0 ? path : path + target.slice(q);
+  return resolveAuthority(head, authority, defaultPort);
 }
 
-/** Dot segments removed (RFC 3986 §5.2.4) and repeated slashes merged, for matching only: the target goes as is. */
-export function normalisePath(path: string): string {
-  const out: string[] = [];
-  const segments = path.split('/');
-  for (let i = 1; i < segments.length; i++) {
-    const seg = segments[i]!;
-    const last = i === segments.length - 1;
-    if (seg === '..') {
-      out.pop();
-      if (last) out.push('');
-    } else if (seg === '.' || (seg === '' && !last)) {
-      if (last) out.push('');
-    } else out.push(seg);
-  }
-  return `/${out.join('/')}`;
+/** Host and hostHeader from the authority in normal form; Host is replaced upstream when that changed it. */
+function resolveAuthority(head: RequestHead, authority: string | undefined, defaultPort: number): Refused | undefined {
+  if (authority === undefined) return undefined;
+  const normal = normaliseAuthority(authority, defaultPort);
+  if (normal instanceof Refused) return normal;
+  if (normal !== head.hostHeader) head.hostFromTarget = true;
+  head.hostHeader = normal;
+  head.host = hostOf(normal);
+  return undefined;
 }
-
-function hostWithoutPort(host: string): string {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    return end > 0 ? host.slice(0, end + 1) : host;
-  }
-  const colon = host.indexOf(':');
-  return colon < 0 ? host : host.slice(0, colon);
-}
-
 
 /** 32 hex digits like nginx's $request_id: a random per-process prefix and a counter (unique, and cheap). */
 const ID_PREFIX = randomBytes(8).toString('hex');

@@ -32,6 +32,7 @@ import type { ProxyRuntime, RouteTarget } from './runtime.ts';
 import type { HttpCache } from '../cache/http-cache.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
 import { primaryKey, varyKey } from '../cache/key.ts';
+import { Refused } from '../uri.ts';
 import { canServeStaleOnError, invalidatedUrls, lookup, revalidated, ttlOf } from '../cache/policy.ts';
 import { cacheStatus } from '../cache/cache-status.ts';
 import type { StoredResponse } from '../cache/store.ts';
@@ -102,11 +103,11 @@ export class Pipeline {
 
   /** 1. Reads the head once, assigns the request id, enforces the body limit. */
   private requestFilter(ctx: RequestContext): 'continue' | 'responded' {
-    const head = scanRequestHead(ctx.req.url, ctx.req.rawHeaders);
+    const head = scanRequestHead(ctx.req.method, ctx.req.url, ctx.req.rawHeaders);
     ctx.clientIp = ctx.req.remoteAddress;
-    if (head === undefined) {
+    if (head instanceof Refused) {
       ctx.requestId = newRequestId();
-      this.failToProxy(ctx, new FulcrumError('FUL_ERR_BAD_REQUEST', { message: 'unsupported request target' }));
+      this.failToProxy(ctx, new FulcrumError('FUL_ERR_BAD_REQUEST', { message: head.reason }));
       return 'responded';
     }
     ctx.head = head;
@@ -156,7 +157,8 @@ export class Pipeline {
   private cacheLookup(ctx: RequestContext): Lookup {
     const head = ctx.head!;
     const q = head.target.indexOf('?');
-    const primary = primaryKey(ctx.req.method, head.host, head.path, q < 0 ? '' : head.target.slice(q + 1), ctx.cache!, ctx.req.rawHeaders);
+    // Keyed on what is forwarded: the authority (a non-default port kept) and path, both in normal form.
+    const primary = primaryKey(ctx.req.method, head.hostHeader ?? '', head.path, q < 0 ? '' : head.target.slice(q + 1), ctx.cache!, ctx.req.rawHeaders);
     ctx.primaryKey = primary;
     const entry = this.deps.cache.lookup(primary);
     return entry instanceof Promise ? entry.then((e) => this.afterPrimary(ctx, primary, e)) : this.afterPrimary(ctx, primary, entry);
@@ -327,7 +329,10 @@ export class Pipeline {
     const cache = this.deps.cache;
     const method = ctx.req.method;
     if (method !== 'GET' && method !== 'HEAD') {
-      for (const url of invalidatedUrls(cacheRequestOf(ctx), { status, headers: raw as string[] })) void cache.purge('url', purgeUrl(url));
+      for (const url of invalidatedUrls(cacheRequestOf(ctx), { status, headers: raw as string[] })) {
+        const normal = purgeUrl(url);
+        if (!(normal instanceof Refused)) void cache.purge('url', normal); // refused: no entry can be filed under it
+      }
       return;
     }
     ctx.pendingStore = method === 'GET' ? admit(ctx, ctx.cache!, status, raw, this.deps.wallClock.now()) : undefined;

@@ -20,7 +20,8 @@ export class Router<P> {
   constructor(routes: readonly RouteConfig[], targetOf: (route: RouteConfig) => P, fallback: P | undefined) {
     this.fallback = fallback;
     this.routes = routes.map((r) => {
-      const host = r.match.host?.toLowerCase();
+      // In the form requests' hosts are matched in (src/uri.ts): lower case, no trailing dot.
+      const host = r.match.host?.toLowerCase().replace(/\.$/, '');
       return {
         target: targetOf(r),
         hostExact: host !== undefined && !host.startsWith('*.') ? host : undefined,
@@ -34,7 +35,7 @@ export class Router<P> {
     });
   }
 
-  /** `host`: the Host header without port, lower case; `path`: without the query. */
+  /** `host`: the Host without port, `path`: without the query, both in normal form (RequestHead). */
   route(host: string, path: string, req: DownstreamRequest): P | undefined {
     for (const r of this.routes) {
       if (r.hostExact !== undefined && host !== r.hostExact) continue;

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
 import type { Pipeline, PipelineDeps } from './pipeline.ts';
 import { cookieValue } from './request-keys.ts';
+import { Refused } from '../uri.ts';
 import type { ProxyRuntime } from './runtime.ts';
 
 export class UpgradeProxy {
@@ -35,7 +36,8 @@ export class UpgradeProxy {
     const startedAt = this.clock.now();
     let poolName = '-';
     let backendId: string | undefined;
-    const rawHead = scanRequestHead(req.url, req.rawHeaders);
+    const scanned = scanRequestHead(req.method, req.url, req.rawHeaders);
+    const rawHead = scanned instanceof Refused ? undefined : scanned;
     const requestId = rawHead?.requestId ?? newRequestId();
     const pool = rawHead === undefined ? undefined : runtime.route(req, rawHead)?.pool;
     const fail = (error: FulcrumError) => {
@@ -49,7 +51,7 @@ export class UpgradeProxy {
         );
       } else client.destroy();
     };
-    if (rawHead === undefined) return fail(new FulcrumError('FUL_ERR_BAD_REQUEST', { message: 'unsupported request target' }));
+    if (rawHead === undefined) return fail(new FulcrumError('FUL_ERR_BAD_REQUEST', { message: (scanned as Refused).reason }));
     if (pool === undefined) return fail(new FulcrumError('FUL_ERR_NO_ROUTE'));
     poolName = pool.name;
     const clientIp = req.remoteAddress;

@@ -194,9 +194,9 @@ describe('X-Request-Id', () => {
   });
 });
 
-test('the Host header reaches the backend as the client sent it, port included', async () => {
+test('the Host header reaches the backend as it is routed and keyed: lower case, port included', async () => {
   await request(fulcrum.url, { headers: { host: 'App.Example.com:8443' } });
-  assert.equal(lastSeen().headers.host, 'App.Example.com:8443');
+  assert.equal(lastSeen().headers.host, 'app.example.com:8443');
 });
 
 test('the method, path and query reach the backend unchanged', async () => {

@@ -79,7 +79,7 @@ describe('path and method', () => {
   test('dot segments and doubled slashes cannot slip a request past a path_prefix route', async () => {
     const raw = await rawExchange(fulcrum.proxyPort, 'POST /public/../admin//users HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     assert.match(raw, /x-backend: writes/);
-    assert.equal(backends.get('writes')!.requests.at(-1)!.url, '/public/../admin//users', 'the target is forwarded as sent');
+    assert.equal(backends.get('writes')!.requests.at(-1)!.url, '/admin/users', 'the target is forwarded as it was routed');
   });
 
   test('the query string is not part of the path that is matched', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { withoutNominated } from '../../../src/http1/fields.ts';
-import { downstreamHeaders, normalisePath, scanRequestHead, upstreamHeaders, VIA } from '../../../src/proxy/forwarding.ts';
+import { downstreamHeaders, type RequestHead, scanRequestHead, upstreamHeaders, VIA } from '../../../src/proxy/forwarding.ts';
+import { Refused } from '../../../src/uri.ts';
 
 const fwd = { clientIp: '10.0.0.9', trusted: false, requestId: 'rid' };
 
@@ -11,25 +12,43 @@ function headerMap(flat: readonly string[]): Record<string, string[]> {
   return out;
 }
 
+/** The head of a request Fulcrum accepts. */
+function scan(url: string, raw: readonly string[] = [], method = 'GET'): RequestHead {
+  const head = scanRequestHead(method, url, raw);
+  assert.ok(!(head instanceof Refused), head instanceof Refused ? head.reason : '');
+  return head;
+}
+
+/** Why Fulcrum refuses a request, or undefined when it takes it. */
+function refusal(url: string, raw: readonly string[] = [], method = 'GET'): string | undefined {
+  const head = scanRequestHead(method, url, raw);
+  return head instanceof Refused ? head.reason : undefined;
+}
+
 describe('request targets', () => {
   test('an origin-form target keeps its path; the query is not part of the path', () => {
-    const head = scanRequestHead('/a/b?x=1', ['Host', 'Example.com:8080'])!;
+    const head = scan('/a/b?x=1', ['Host', 'Example.com:8080']);
     assert.equal(head.target, '/a/b?x=1');
     assert.equal(head.path, '/a/b');
     assert.equal(head.host, 'example.com');
   });
 
   test('an absolute-form target gives the path and replaces the Host header', () => {
-    const head = scanRequestHead('http://user@api.example.com:81/x?y', ['Host', 'other'])!;
+    const head = scan('http://user@api.example.com:81/x?y', ['Host', 'other']);
     assert.equal(head.target, '/x?y');
     assert.equal(head.host, 'api.example.com');
     assert.deepEqual(headerMap(upstreamHeaders(['Host', 'other'], head, fwd))['host'], ['api.example.com:81']);
   });
 
-  test('a target that is neither origin nor absolute form nor * is refused', () => {
-    assert.equal(scanRequestHead('example.com:443', []), undefined);
-    assert.equal(scanRequestHead('ftp://x/y', []), undefined);
-    assert.equal(scanRequestHead('*', [])?.target, '*');
+  test('issue 13 #14d: a target that is neither origin nor absolute form nor OPTIONS * is refused', () => {
+    assert.match(refusal('example.com:443', [], 'CONNECT')!, /CONNECT/);
+    assert.match(refusal('/x', [], 'CONNECT')!, /CONNECT/, 'CONNECT in any form: Fulcrum opens no tunnels');
+    assert.match(refusal('example.com:443')!, /unsupported/);
+    assert.match(refusal('ftp://x/y')!, /unsupported/);
+    assert.match(refusal('*')!, /OPTIONS only/);
+    assert.match(refusal('*', [], 'POST')!, /OPTIONS only/);
+    assert.equal(scan('*', ['Host', 'h'], 'OPTIONS').target, '*');
+    assert.match(refusal('/a#frag')!, /fragment/);
   });
 
   const paths: Array<[string, string]> = [
@@ -37,15 +56,33 @@ describe('request targets', () => {
     ['/a/./b', '/a/b'],
     ['//admin//x', '/admin/x'],
     ['/a/b/..', '/a/'],
-    ['/../../etc', '/etc'],
+    ['/%61dmin/x', '/admin/x'],
   ];
   for (const [raw, normal] of paths) {
-    test(`the path ${raw} is matched as ${normal}`, () => {
-      assert.equal(normalisePath(raw), normal);
-      assert.equal(scanRequestHead(raw, [])!.path, normal);
-      assert.equal(scanRequestHead(raw, [])!.target, raw, 'the target itself is forwarded unchanged');
+    test(`issue 13 #6: the path ${raw} is routed, keyed and forwarded as ${normal}`, () => {
+      assert.equal(scan(raw).path, normal);
+      assert.equal(scan(raw).target, normal);
+      assert.equal(scan(`${raw}?q=/../x`).target, `${normal}?q=/../x`, 'the query goes as it came');
+      assert.equal(scan(`http://h${raw}`).target, normal);
     });
   }
+
+  test('issue 13 #6: a path a backend could read otherwise than Fulcrum is refused', () => {
+    for (const path of ['/../../etc', '/a/%2e%2e/b', '/a%2fb', '/a%5Cb', '/a\\b', '/public/..;/admin/']) {
+      assert.notEqual(refusal(path), undefined, path);
+    }
+  });
+
+  test('issue 13 #8, #14a: the Host is keyed and forwarded in normal form, a non-default port kept', () => {
+    assert.equal(scan('/', ['Host', 'Example.COM.:8081']).hostHeader, 'example.com:8081');
+    assert.equal(scan('/', ['Host', 'example.com.']).host, 'example.com');
+    assert.equal(scan('/', ['Host', 'example.com:80']).hostHeader, 'example.com');
+    const out = headerMap(upstreamHeaders(['Host', 'Example.com.'], scan('/', ['Host', 'Example.com.']), fwd));
+    assert.deepEqual(out['host'], ['example.com']);
+    assert.deepEqual(out['x-forwarded-host'], ['example.com']);
+    assert.deepEqual(headerMap(upstreamHeaders(['Host', 'h:81'], scan('/', ['Host', 'h:81']), fwd))['host'], ['h:81']);
+    assert.match(refusal('/', ['Host', 'a/b'])!, /host/);
+  });
 });
 
 describe('upstream headers', () => {
@@ -63,7 +100,7 @@ describe('upstream headers', () => {
 
   test('from an untrusted peer: hop-by-hop, nominated and forwarded claims dropped, ours added', () => {
     const view = withoutNominated(raw, 'keep-alive, X-Secret'); // as DownstreamRequest hands it on
-    const out = headerMap(upstreamHeaders(view, scanRequestHead('/', view)!, fwd));
+    const out = headerMap(upstreamHeaders(view, scan('/', view), fwd));
     for (const h of ['connection', 'x-secret', 'keep-alive', 'te', 'forwarded']) assert.equal(out[h], undefined, h);
     assert.deepEqual(out['x-forwarded-for'], ['10.0.0.9']);
     assert.deepEqual(out['x-forwarded-proto'], ['http']);
@@ -74,7 +111,7 @@ describe('upstream headers', () => {
   });
 
   test('from a trusted proxy: its X-Forwarded-For is extended and Forwarded kept', () => {
-    const out = headerMap(upstreamHeaders(raw, scanRequestHead('/', raw)!, { ...fwd, trusted: true }));
+    const out = headerMap(upstreamHeaders(raw, scan('/', raw), { ...fwd, trusted: true }));
     assert.deepEqual(out['x-forwarded-for'], ['1.2.3.4, 10.0.0.9']);
     assert.deepEqual(out['forwarded'], ['for=1.2.3.4']);
   });
@@ -94,7 +131,7 @@ describe('Connection nominations (issue 13 #1, #7)', () => {
   });
 
   test('Content-Length and Transfer-Encoding are never copied upstream: the connection frames the body', () => {
-    const out = headerMap(upstreamHeaders(raw, scanRequestHead('/', raw)!, fwd));
+    const out = headerMap(upstreamHeaders(raw, scan('/', raw), fwd));
     assert.equal(out['content-length'], undefined);
     assert.equal(out['transfer-encoding'], undefined);
   });
