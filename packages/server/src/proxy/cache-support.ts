@@ -188,7 +188,9 @@ export function refreshInBackground(
   if (typeof picked === 'string') return;
   const flight = cache.flights.begin(key);
   picked.inFlight++;
-  const headers = [...ctx.upstreamHeaders!, ...revalidationHeadersOf(entry, cacheRequestOf(ctx))];
+  const headers = refreshHeaders(ctx.upstreamHeaders!, revalidationHeadersOf(entry, cacheRequestOf(ctx)));
+  // HTTP/1.0 clients may send no Host; the backend speaks HTTP/1.1 and needs one (RFC 9112 §3.2).
+  if (ctx.head!.hostHeader === undefined) headers.push('host', picked.authority);
   const refresh = new BackgroundRefresh(ctx, cache, entry, key, ctx.cache!, () => deps.wallClock.now(), (outcome) => {
     picked.inFlight--;
     cache.flights.end(key, flight, undefined);
@@ -207,4 +209,25 @@ export function refreshInBackground(
     },
     refresh,
   );
+}
+
+/**
+ * Fields the client's own exchange owns, which a refresh (a request of Fulcrum's, with no body) must not carry:
+ * body framing, since framing follows what is sent and a refresh sends no body (a stale Content-Length would make
+ * the backend read the next request on the connection as this one's body); and the client's conditionals and
+ * ranges, which the refresh's own conditionals replace.
+ */
+const CLIENT_EXCHANGE_ONLY = new Set([
+  'content-length', 'transfer-encoding',
+  'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range',
+]);
+
+/** The head of a background refresh: the forwarded fields (Vary and the key read them) less the client's exchange. */
+export function refreshHeaders(forwarded: readonly string[], revalidation: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < forwarded.length; i += 2) {
+    if (!CLIENT_EXCHANGE_ONLY.has(forwarded[i]!.toLowerCase())) out.push(forwarded[i]!, forwarded[i + 1]!);
+  }
+  for (const field of revalidation) out.push(field);
+  return out;
 }
