@@ -2,7 +2,8 @@
  * The cache part of `npm run bench` (after throughput.ts): requests per second of a cache hit in Fulcrum with
  * each store (memory, Redis, memcached) beside nginx proxy_cache, Varnish when installed, and a bare Node
  * responder; what the cache machinery costs on a miss (a `no-store` backend, cache on vs off); and a Redis hit
- * against a 5 ms backend. Every target has one worker; wrk in interleaved rounds; medians. See bench/README.md.
+ * against a 5 ms backend; and a memory hit after many purges of other URLs (the bans every lookup checks). Every target
+ * has one worker; wrk in interleaved rounds; medians. See bench/README.md.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { BODY, BODY_TEXT } from './lib/body.ts';
 import { reportCache, type Measurement, type Row, type Run, type Section } from './lib/cache-report.ts';
 import { backendRequests, startMemcached, startRedis, startVarnish } from './lib/cache-services.ts';
-import { fulcrumMissing, startFulcrumProcess, type FulcrumOptions } from './lib/fulcrum.ts';
+import { fulcrumMissing, startFulcrumProcess, type FulcrumOptions, type StartedFulcrum } from './lib/fulcrum.ts';
 import { get, type Reply } from './lib/http-check.ts';
 import { nginxCacheBackendConf, nginxCacheProxyConf, startNginx } from './lib/nginx.ts';
 import { freePort } from './lib/ports.ts';
@@ -29,6 +30,8 @@ const settings = {
   connections: 64,
   /** The Redis hit and the 5 ms backend are also measured over one connection: latency without queueing. */
   singleConnection: 1,
+  /** Purges applied before the purge-heavy hit is measured: URL, prefix and tag bans, a third each. */
+  purges: Math.round(envNumber('BENCH_CACHE_PURGES', 10_000)),
 };
 
 const CACHED = '/cached';
@@ -113,6 +116,31 @@ function checkOf(path: string, expect: Expect, tail: () => string = () => '') {
   };
 }
 
+/**
+ * Stores /cached, then purges `count` other URLs, prefixes below /cached and tags through the admin API (8 at a
+ * time). The entry is older than every ban, so each hit checks them all: what a purge-heavy site's hits cost.
+ */
+async function storeThenPurge(started: StartedFulcrum, count: number): Promise<void> {
+  expectOk(await get(`${started.url}${CACHED}`), `${started.url}${CACHED}`);
+  const origin = started.url.replace(/^http:\/\//, '');
+  const body = (i: number) =>
+    i % 3 === 0 ? { url: `http://${origin}${CACHED}?v=${i}` } : i % 3 === 1 ? { prefix: `http://${origin}${CACHED}/${i}/` } : { tag: `t-${i}` };
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const res = await fetch(`${started.adminUrl}/api/cache/purge`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body(i)),
+      });
+      await res.arrayBuffer();
+      if (res.status !== 202) throw new Error(`purge ${i}: status ${res.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
 /** Starts a service (redis-server, memcached) when installed; a string says why it is not there. */
 async function service<T>(binaryName: string, start: (binary: string) => Promise<T>): Promise<T | string> {
   const binary = findExecutable(binaryName);
@@ -136,12 +164,19 @@ async function startTargets(
   const poolOf = (origin: string) => ({ algorithm: 'round-robin', backends: [{ url: origin }] });
   const caching = { pool: poolOf(backend), routes: [{ match: {}, pool: 'bench', cache: {} }] };
   const plain = (origin: string) => ({ pool: poolOf(origin), routes: [{ match: {}, pool: 'bench' }] });
-  const fulcrum = async (name: string, path: string, expect: Expect, opts: Omit<FulcrumOptions, 'workers'>) => {
+  const fulcrum = async (
+    name: string,
+    path: string,
+    expect: Expect,
+    opts: Omit<FulcrumOptions, 'workers'>,
+    then: (started: StartedFulcrum) => Promise<void> = async () => {},
+  ) => {
     if (missing !== undefined) return skipped(name, missing);
     let managed: Managed | undefined;
     const start = async () => {
       const started = await startFulcrumProcess(group, name, dir, { workers: 1, ...opts });
       managed = started.managed;
+      await then(started);
       return started.url;
     };
     return prepare(name, start, checkOf(path, expect, () => managed?.tail() ?? ''));
@@ -172,6 +207,13 @@ async function startTargets(
           checkOf(CACHED, EXPECT.varnishHit),
         );
   const memoryHit = await fulcrum('Fulcrum memory: hit', CACHED, EXPECT.fulcrumHit, { ...caching, cache: { store: 'memory' } });
+  const purgedHit = await fulcrum(
+    `Fulcrum memory: hit after ${fmtInt(settings.purges)} purges`,
+    CACHED,
+    EXPECT.fulcrumHit,
+    { ...caching, cache: { store: 'memory' } },
+    (started) => storeThenPurge(started, settings.purges),
+  );
   const redisHit =
     typeof redis === 'string'
       ? skipped('Fulcrum redis: hit', redis)
@@ -226,6 +268,7 @@ async function startTargets(
     m(nginxHit, 'hit', CACHED, hits),
     m(varnishHit, 'hit', CACHED, hits),
     m(memoryHit, 'hit', CACHED, hits),
+    m(purgedHit, 'hit', CACHED, hits),
     m(redisHit, 'hit', CACHED, hits),
     m(memcachedHit, 'hit', CACHED, hits),
     m(stored, 'hit', CACHED, { hit: false }), // no backend behind it

@@ -45,13 +45,20 @@ export async function startFulcrum(group: ProcessGroup, name: string, dir: strin
   return (await startFulcrumProcess(group, name, dir, opts)).url;
 }
 
-/** As startFulcrum, also giving the process, whose output tail tells why a later check failed. */
+/** A started Fulcrum: its proxy and admin URLs, and the process. */
+export interface StartedFulcrum {
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly managed: Managed;
+}
+
+/** As startFulcrum, also giving the admin URL and the process, whose output tail tells why a later check failed. */
 export async function startFulcrumProcess(
   group: ProcessGroup,
   name: string,
   dir: string,
   opts: FulcrumOptions,
-): Promise<{ readonly url: string; readonly managed: Managed }> {
+): Promise<StartedFulcrum> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(group, name, dir, opts);
@@ -66,7 +73,7 @@ async function startOnce(
   name: string,
   dir: string,
   opts: FulcrumOptions,
-): Promise<{ readonly url: string; readonly managed: Managed }> {
+): Promise<StartedFulcrum> {
   const [port, adminPort] = await freePorts(2);
   const config = {
     listen: `127.0.0.1:${port}`,
@@ -91,5 +98,5 @@ async function startOnce(
     port!,
     20_000,
   );
-  return { url: `http://127.0.0.1:${port}`, managed };
+  return { url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, managed };
 }

@@ -4,6 +4,7 @@
  */
 import type { RouteCacheConfig } from '../config/schema.ts';
 import type { FulcrumError } from '../errors.ts';
+import type { Landed } from '../cache/flight.ts';
 import type { HttpCache } from '../cache/http-cache.ts';
 import { entryFor, responseHeadersFor, revalidated, revalidationHeadersOf, storable, type StoreDecision } from '../cache/policy.ts';
 import type { StoredResponse } from '../cache/store.ts';
@@ -33,9 +34,13 @@ export function varyStub(entry: StoredResponse, vary: string): StoredResponse {
   return { ...entry, status: VARY_STUB_STATUS, headers: ['vary', vary], body: Buffer.alloc(0) };
 }
 
+/** The response's Vary, its fields combined as one list (RFC 9110 §5.3); undefined without one. */
 export function varyOf(headers: readonly string[]): string | undefined {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'vary') return headers[i + 1];
-  return undefined;
+  let vary: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() === 'vary') vary = vary === undefined ? headers[i + 1] : `${vary}, ${headers[i + 1]}`;
+  }
+  return vary;
 }
 
 /** Answers a request from a stored response: its headers with a current Age, Cache-Status, and the body. */
@@ -91,8 +96,11 @@ export function admit(ctx: RequestContext, cfg: RouteCacheConfig, status: number
   return { capture: new BodyCapture(cfg.max_object_size), status, decision };
 }
 
-/** Stores a complete response under its key (and a Vary index under the primary key when it varies). */
-export function storeEntry(cache: HttpCache, ctx: RequestContext, pending: PendingStore, now: number): StoredResponse | undefined {
+/**
+ * Stores a complete response under its key (and a Vary index under the primary key when it varies). Returns what
+ * was stored and under which key, for the requests that waited on this fetch.
+ */
+export function storeEntry(cache: HttpCache, ctx: RequestContext, pending: PendingStore, now: number): Landed | undefined {
   const stored = entryFor(cacheRequestOf(ctx).url, pending.status, pending.decision, pending.capture.body(), now);
   // As it goes downstream: without hop-by-hop fields (the policy already left out Set-Cookie), with Via.
   const entry: StoredResponse = { ...stored, headers: downstreamHeaders(stored.headers, stored.status, stored.body.length) };
@@ -101,13 +109,13 @@ export function storeEntry(cache: HttpCache, ctx: RequestContext, pending: Pendi
   const primary = ctx.primaryKey!;
   if (vary === undefined) {
     cache.set(primary, entry, ttl);
-  } else {
-    const key = varyKey(primary, [vary], ctx.req.rawHeaders);
-    if (key === undefined) return undefined; // Vary: * — never stored
-    cache.set(primary, varyStub(entry, vary), ttl);
-    cache.set(key, entry, ttl);
+    return { entry, key: primary };
   }
-  return entry;
+  const key = varyKey(primary, [vary], ctx.req.rawHeaders);
+  if (key === undefined) return undefined; // Vary: * — never stored
+  cache.set(primary, varyStub(entry, vary), ttl);
+  cache.set(key, entry, ttl);
+  return { entry, key };
 }
 
 /**
@@ -188,7 +196,9 @@ export function refreshInBackground(
   if (typeof picked === 'string') return;
   const flight = cache.flights.begin(key);
   picked.inFlight++;
-  const headers = [...ctx.upstreamHeaders!, ...revalidationHeadersOf(entry, cacheRequestOf(ctx))];
+  const headers = refreshHeaders(ctx.upstreamHeaders!, revalidationHeadersOf(entry, cacheRequestOf(ctx)));
+  // HTTP/1.0 clients may send no Host; the backend speaks HTTP/1.1 and needs one (RFC 9112 §3.2).
+  if (ctx.head!.hostHeader === undefined) headers.push('host', picked.authority);
   const refresh = new BackgroundRefresh(ctx, cache, entry, key, ctx.cache!, () => deps.wallClock.now(), (outcome) => {
     picked.inFlight--;
     cache.flights.end(key, flight, undefined);
@@ -207,4 +217,25 @@ export function refreshInBackground(
     },
     refresh,
   );
+}
+
+/**
+ * Fields the client's own exchange owns, which a refresh (a request of Fulcrum's, with no body) must not carry:
+ * body framing, since framing follows what is sent and a refresh sends no body (a stale Content-Length would make
+ * the backend read the next request on the connection as this one's body); and the client's conditionals and
+ * ranges, which the refresh's own conditionals replace.
+ */
+const CLIENT_EXCHANGE_ONLY = new Set([
+  'content-length', 'transfer-encoding',
+  'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range', 'range',
+]);
+
+/** The head of a background refresh: the forwarded fields (Vary and the key read them) less the client's exchange. */
+export function refreshHeaders(forwarded: readonly string[], revalidation: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < forwarded.length; i += 2) {
+    if (!CLIENT_EXCHANGE_ONLY.has(forwarded[i]!.toLowerCase())) out.push(forwarded[i]!, forwarded[i + 1]!);
+  }
+  for (const field of revalidation) out.push(field);
+  return out;
 }

@@ -29,6 +29,7 @@ import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders } fro
 import { cookieValue } from './request-keys.ts';
 import { reportedLoad } from './load-report.ts';
 import type { ProxyRuntime, RouteTarget } from './runtime.ts';
+import { sharedFor, type Landed } from '../cache/flight.ts';
 import type { HttpCache } from '../cache/http-cache.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
 import { primaryKey, varyKey } from '../cache/key.ts';
@@ -206,9 +207,11 @@ export class Pipeline {
       return 'continue';
     }
     cache.counters.coalesced++;
-    return flight.wait(cache.coalesceTimeoutMs).then((shared) => {
+    return flight.wait(cache.coalesceTimeoutMs).then((landed) => {
       if (ctx.finished) return 'responded';
-      if (shared === undefined) return 'continue'; // not storable, failed or too slow: fetch for ourselves
+      // Not storable, failed, too slow, or a variant this request's Vary-selecting fields do not select: fetch for ourselves.
+      const shared = sharedFor(landed, ctx.primaryKey!, ctx.req.rawHeaders);
+      if (shared === undefined) return 'continue';
       const at = this.deps.wallClock.now();
       cache.noteHit(shared);
       serveFromCache(ctx, shared, cacheStatus({ fwd: 'miss', collapsed: true, ttlMs: ttlOf(shared, at) }), at);
@@ -350,7 +353,7 @@ export class Pipeline {
     const cache = this.deps.cache;
     cache.set(ctx.cacheKey!, merged.entry, merged.storeTtlMs);
     cache.counters.revalidated++;
-    this.endFlight(ctx, merged.entry);
+    this.endFlight(ctx, { entry: merged.entry, key: ctx.cacheKey! });
     serveFromCache(ctx, merged.entry, cacheStatus({ hit: true, fwd: 'stale', fwdStatus: 304, ttlMs: ttlOf(merged.entry, now) }), now);
     return true;
   }
@@ -359,14 +362,24 @@ export class Pipeline {
   cacheComplete(ctx: RequestContext): void {
     const pending = ctx.pendingStore;
     ctx.pendingStore = undefined;
-    const entry =
+    const landed =
       pending !== undefined && !pending.capture.overflowed ? storeEntry(this.deps.cache, ctx, pending, this.deps.wallClock.now()) : undefined;
-    this.endFlight(ctx, entry);
+    this.endFlight(ctx, landed);
   }
 
-  private endFlight(ctx: RequestContext, entry: StoredResponse | undefined): void {
+  /**
+   * The response is over downstream (from logging). Cut: the requests waiting on this fetch go their own way. Whole
+   * with a store pending: its last bytes may have gone out with the end (a Content-Length body), before the exchange
+   * reports the end, so the store completes now and the waiters get it rather than a release.
+   */
+  private cacheClosed(ctx: RequestContext, aborted: boolean): void {
+    if (!aborted && ctx.pendingStore !== undefined) this.cacheComplete(ctx);
+    else this.endFlight(ctx, undefined); // never leave waiters behind
+  }
+
+  private endFlight(ctx: RequestContext, landed: Landed | undefined): void {
     if (ctx.flight === undefined) return;
-    this.deps.cache.flights.end(ctx.cacheKey!, ctx.flight, entry);
+    this.deps.cache.flights.end(ctx.cacheKey!, ctx.flight, landed);
     ctx.flight = undefined;
   }
 
@@ -414,7 +427,7 @@ export class Pipeline {
   logging(ctx: RequestContext, aborted: boolean): void {
     if (ctx.finished) return;
     ctx.finished = true;
-    this.endFlight(ctx, undefined); // never leave waiters behind
+    this.cacheClosed(ctx, aborted);
     this.inFlight--;
     if (ctx.deadline !== undefined) clearTimeout(ctx.deadline);
     const ms = this.deps.clock.now() - ctx.startedAt;
