@@ -15,13 +15,18 @@ const BACKEND = param('id', 'Backend id: its origin (http://host:port), percent-
 /** Runtime changes answer `persisted: false`: they are not written to the config file, and a reload replaces them. */
 const RUNTIME_NOTE = 'A runtime change: not written to the config file (`persisted: false`); a reload from disk replaces it.';
 
-/** A mutating operation: bearer token, JSON errors for 401 and the given statuses. */
+/** A mutating operation: bearer token, JSON request, JSON errors for 401, 403, 415 and the given statuses. */
 function mutation(summary: string, responses: Record<string, object>, extra: object = {}): object {
   return {
     summary,
     security: [{ bearer: [] }],
     ...extra,
-    responses: { ...responses, 401: error('No valid bearer token (or none configured on a non-loopback listener).') },
+    responses: {
+      ...responses,
+      401: error('No valid bearer token (or none configured on a non-loopback listener).'),
+      403: error('An Origin header that does not name this listener (a page of another site).'),
+      415: error('Not `Content-Type: application/json` (required with or without a body).'),
+    },
   };
 }
 
@@ -37,7 +42,8 @@ export const OPENAPI = {
   info: {
     title: 'Fulcrum admin API',
     version: '1',
-    description: 'Read endpoints need no token; mutations need `Authorization: Bearer <admin.token>` (without a token, only a loopback listener accepts them). Errors: `{ "error": { "code", "message", "details" } }`.',
+    description:
+      'Read endpoints need no token; mutations need `Authorization: Bearer <admin.token>` (without a token, only a loopback listener accepts them), `Content-Type: application/json` even without a body, and no Origin or one naming this listener. Every request needs a Host naming this listener (its address, localhost on loopback, or `admin.allowed_hosts`): 421 otherwise. Errors: `{ "error": { "code", "message", "details" } }`.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

@@ -50,7 +50,7 @@ const hits = (path: string) => backend.requests.filter((r) => r.url === path).le
 async function purge(f: SpawnedFulcrum, body: unknown): Promise<number> {
   const res = await fetch(`${f.adminUrl}/api/cache/purge`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
     body: JSON.stringify(body),
   });
   return res.status;

@@ -24,7 +24,7 @@ after(async () => {
 function call(method: string, path: string, body?: unknown, token: string | null = TOKEN) {
   return fetch(`${fulcrum.adminUrl}${path}`, {
     method,
-    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    headers: token === null ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
@@ -102,12 +102,12 @@ describe('self-registration across a reload from disk', () => {
     try {
       const res = await fetch(`${reloading.adminUrl}/api/pools/api/registrations`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
         body: JSON.stringify({ url: backends[1]!.url, ttl: '300ms' }),
       });
       assert.equal(res.status, 200);
       await writeConfigFile(testConfig({ ...input, pools: pool([backends[0]!.url, backends[1]!.url]) }), file);
-      const reload = await fetch(`${reloading.adminUrl}/api/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      const reload = await fetch(`${reloading.adminUrl}/api/reload`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
       assert.equal(reload.status, 200);
       await new Promise((r) => setTimeout(r, 800)); // past the old registration's TTL and a sweep
       const [view] = (await (await fetch(`${reloading.adminUrl}/api/pools`)).json()) as Array<{ backends: Array<{ id: string; registered: boolean }> }>;
