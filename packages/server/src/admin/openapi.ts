@@ -117,7 +117,7 @@ export const OPENAPI = {
     '/metrics': { get: { summary: 'Prometheus metrics.', responses: { 200: { description: 'Text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/api/pools': { get: { summary: 'Every pool with its backends, states and statistics.', responses: { 200: ok('The pools.', { type: 'array', items: ref('Pool') }) } } },
     '/api/pools/{pool}': { get: { summary: 'One pool.', parameters: [POOL], responses: { 200: ok('The pool.', ref('Pool')), 404: error('No such pool.') } } },
-    '/api/config': { get: { summary: 'The running config, secrets redacted.', responses: { 200: ok('The config.') } } },
+    '/api/config': { get: { summary: 'The running config, secrets redacted (secret-named fields, URL passwords, credential headers).', responses: { 200: ok('The config.') } } },
     '/api/events': { get: { summary: 'The recent control plane events.', responses: { 200: ok('The events, oldest first.', { type: 'array', items: { type: 'object' } }) } } },
     '/api/events/stream': {
       get: {

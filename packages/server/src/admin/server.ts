@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ControlPlane } from '../workers/control-plane.ts';
 import { splitHostPort } from '../workers/proxy-process.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
+import { redactSecrets } from '../config/redact.ts';
 import { EMPTY_CACHE } from '../observability/stats.ts';
 import { authorizeMutation } from './auth.ts';
 import { guardRequest, REFUSALS } from './guard.ts';
@@ -208,7 +209,8 @@ export class AdminServer {
       log.error({ err, from, path: req.url }, 'admin mutation failed');
       return sendError(res, 500, 'FUL_ERR_INTERNAL', 'internal error');
     }
-    if (reply.did !== undefined) log.info({ from, ...reply.did }, 'admin mutation');
+    // `did` may hold a backend's URL, credentials and all.
+    if (reply.did !== undefined) log.info({ from, ...(redactSecrets(reply.did) as Record<string, unknown>) }, 'admin mutation');
     sendJson(res, reply.status, reply.body);
   }
 

@@ -1,4 +1,5 @@
 /** The admin API's JSON views, built from the control plane's state: pure functions, no I/O. */
+import { redactSecrets } from '../config/redact.ts';
 import type { Config } from '../config/schema.ts';
 import type { HealthSnapshot } from '../health/state.ts';
 import { latencyQuantile, type Counters, type StatsSnapshot } from '../observability/stats.ts';
@@ -87,7 +88,7 @@ export function poolView(
   };
 }
 
-/** The running config with secrets replaced. */
+/** The running config with every secret replaced (config/redact.ts says which). */
 export function redactedConfig(config: Config): unknown {
-  return { ...config, admin: { ...config.admin, token: config.admin.token === undefined ? undefined : '[redacted]' } };
+  return redactSecrets(config);
 }

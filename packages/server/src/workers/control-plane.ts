@@ -5,6 +5,7 @@
  */
 import type { AlgorithmName, BackendConfig, Config } from '../config/schema.ts';
 import { formatProblems, loadConfigFile, parseConfig, type ConfigProblem } from '../config/load.ts';
+import { redactSecrets } from '../config/redact.ts';
 import { HttpHealthChecker } from '../health/checker.ts';
 import { HealthMonitor } from '../health/monitor.ts';
 import type { HealthEvent, HealthSnapshot } from '../health/state.ts';
@@ -160,11 +161,11 @@ export class ControlPlane implements MetricsSource {
     // Already resolved: no environment references are read again (env {}).
     const parsed = parseConfig(next, {});
     if (!parsed.ok) {
-      this.log.error({ by, change, problems: parsed.problems }, 'runtime change rejected');
+      this.log.error({ by, change: redactSecrets(change), problems: parsed.problems }, 'runtime change rejected');
       return { ok: false, reason: 'invalid', problems: parsed.problems };
     }
     this.install(parsed.config);
-    this.log.info({ by, change }, 'runtime change');
+    this.log.info({ by, change: redactSecrets(change) }, 'runtime change');
     this.emit({ at: now(), type: 'runtime-change', change, by });
     return { ok: true };
   }
@@ -326,7 +327,9 @@ export class ControlPlane implements MetricsSource {
     this.link?.applyBackendStates(fresh);
   }
 
-  private emit(event: FulcrumEvent): void {
+  /** Events are shown by the admin API and its live stream: they never carry a secret (a backend URL's password). */
+  private emit(raw: FulcrumEvent): void {
+    const event = redactSecrets(raw) as FulcrumEvent;
     this.recentEvents.push(event);
     if (this.recentEvents.length > EVENTS_KEPT) this.recentEvents.shift();
     for (const l of this.listeners) l(event);
