@@ -180,7 +180,7 @@ export const OPENAPI = {
     },
     '/api/pools/{pool}/registrations': {
       post: mutation(
-        `A backend registers itself, or renews its registration (a heartbeat); without one within the TTL it is removed. ${RUNTIME_NOTE}`,
+        'A backend registers itself, or renews its registration (a heartbeat); without one within the TTL it is removed. Not written to the config file (`persisted: false`), but kept across a reload from disk unless the new file lists the backend or drops its pool.',
         {
           200: runtimeReply({ backend: { type: 'string' }, ttlMs: { type: 'integer' }, renewed: { type: 'boolean', description: 'A heartbeat of a registration already there.' } }),
           400: error('Not JSON.'),

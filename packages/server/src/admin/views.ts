@@ -18,7 +18,7 @@ export interface BackendView {
   retries: number;
   latencyMs: { p50: number; p95: number; p99: number };
   health: HealthSnapshot[string][string] | null;
-  /** Added by self-registration: it stays while it heartbeats, and a reload from disk drops it. */
+  /** Added by self-registration: it stays while it heartbeats, across reloads from disk too. */
   registered: boolean;
 }
 
