@@ -39,6 +39,7 @@ class AdminRecorder:
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.content_types: list[str | None] = []
         self.statuses: list[int] = []
         self.changed = threading.Condition()
 
@@ -65,6 +66,7 @@ def admin_server() -> Iterator[tuple[str, AdminRecorder]]:
                         "body": json.loads(raw) if raw else None,
                     }
                 )
+                recorder.content_types.append(self.headers.get("Content-Type"))
                 recorder.changed.notify_all()
             payload = json.dumps({"pool": "api", "persisted": False}).encode()
             self.send_response(status)

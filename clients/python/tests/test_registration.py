@@ -19,6 +19,15 @@ def test_start_posts_the_backend_with_the_bearer_token_and_stop_deletes_it_by_or
     ]
 
 
+def test_every_call_is_sent_as_json_the_deletion_without_a_body_too() -> None:
+    # issue 13 #9: Fulcrum refuses an admin mutation that is not Content-Type: application/json (415).
+    with admin_server() as (admin, recorder):
+        reg = Registration(admin, "s3cret", "api", "http://127.0.0.1:8001", heartbeat=60)
+        reg.start()
+        reg.stop()
+    assert recorder.content_types == ["application/json", "application/json"]
+
+
 def test_a_409_on_start_means_already_registered() -> None:
     with admin_server() as (admin, recorder):
         recorder.statuses = [409]

@@ -104,7 +104,7 @@ test('a backend that registers itself appears on the pools page, marked register
   const [joiner] = await startBackends(1, 'joiner');
   try {
     const registrations = `${fulcrum.adminUrl}/api/pools/web/registrations`;
-    const auth = { authorization: `Bearer ${TOKEN}` };
+    const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
     const added = await fetch(registrations, { method: 'POST', headers: auth, body: JSON.stringify({ url: joiner!.url, ttl: '30s' }) });
     assert.equal(added.status, 200);
     const row = page.locator(`tr[data-backend="${joiner!.url}"]`);

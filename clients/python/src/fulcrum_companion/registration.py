@@ -101,9 +101,8 @@ class Registration:
             self.register()
 
     def _call(self, method: str, url: str, body: bytes | None = None) -> int | None:
-        headers = {"Accept": "application/json"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
+        # Fulcrum takes an admin mutation only as JSON, with a body or without one (its CSRF defence).
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(url, data=body, method=method, headers=headers)

@@ -1,6 +1,6 @@
 /**
  * The one client of the admin API: fetch, relative to the page (the admin listener serves both), with the admin
- * token as a bearer token on mutations. Errors carry the API's `{ error: { code, message, details } }`.
+ * token as a bearer token and `Content-Type: application/json` on every mutation. Errors carry the API's `{ error: { code, message, details } }`.
  */
 import type { Algorithm, FulcrumEvent, PoolView } from './types.ts';
 
@@ -46,7 +46,9 @@ export function createApi(getToken: () => string, base: string = document.baseUR
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = getToken();
     if (method === 'POST' && token !== '') headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // The admin listener takes a mutation only as JSON, with a body or without one (its CSRF defence: a page
+    // elsewhere cannot send this type without a CORS preflight, which it never grants).
+    if (method !== 'GET') headers['content-type'] = 'application/json';
     const res = await fetch(new URL(path, base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
     const data: unknown = await res.json().catch(() => undefined);
     if (!res.ok) {

@@ -15,13 +15,18 @@ const BACKEND = param('id', 'Backend id: its origin (http://host:port), percent-
 /** Runtime changes answer `persisted: false`: they are not written to the config file, and a reload replaces them. */
 const RUNTIME_NOTE = 'A runtime change: not written to the config file (`persisted: false`); a reload from disk replaces it.';
 
-/** A mutating operation: bearer token, JSON errors for 401 and the given statuses. */
+/** A mutating operation: bearer token, JSON request, JSON errors for 401, 403, 415 and the given statuses. */
 function mutation(summary: string, responses: Record<string, object>, extra: object = {}): object {
   return {
     summary,
     security: [{ bearer: [] }],
     ...extra,
-    responses: { ...responses, 401: error('No valid bearer token (or none configured on a non-loopback listener).') },
+    responses: {
+      ...responses,
+      401: error('No valid bearer token (or none configured on a non-loopback listener).'),
+      403: error('An Origin header that does not name this listener (a page of another site).'),
+      415: error('Not `Content-Type: application/json` (required with or without a body).'),
+    },
   };
 }
 
@@ -37,7 +42,8 @@ export const OPENAPI = {
   info: {
     title: 'Fulcrum admin API',
     version: '1',
-    description: 'Read endpoints need no token; mutations need `Authorization: Bearer <admin.token>` (without a token, only a loopback listener accepts them). Errors: `{ "error": { "code", "message", "details" } }`.',
+    description:
+      'Read endpoints need no token; mutations need `Authorization: Bearer <admin.token>` (without a token, only a loopback listener accepts them), `Content-Type: application/json` even without a body, and no Origin or one naming this listener. Every request needs a Host naming this listener (its address, localhost on loopback, or `admin.allowed_hosts`): 421 otherwise. Errors: `{ "error": { "code", "message", "details" } }`.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -111,7 +117,7 @@ export const OPENAPI = {
     '/metrics': { get: { summary: 'Prometheus metrics.', responses: { 200: { description: 'Text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/api/pools': { get: { summary: 'Every pool with its backends, states and statistics.', responses: { 200: ok('The pools.', { type: 'array', items: ref('Pool') }) } } },
     '/api/pools/{pool}': { get: { summary: 'One pool.', parameters: [POOL], responses: { 200: ok('The pool.', ref('Pool')), 404: error('No such pool.') } } },
-    '/api/config': { get: { summary: 'The running config, secrets redacted.', responses: { 200: ok('The config.') } } },
+    '/api/config': { get: { summary: 'The running config, secrets redacted (secret-named fields, URL passwords, credential headers).', responses: { 200: ok('The config.') } } },
     '/api/events': { get: { summary: 'The recent control plane events.', responses: { 200: ok('The events, oldest first.', { type: 'array', items: { type: 'object' } }) } } },
     '/api/events/stream': {
       get: {
@@ -174,7 +180,7 @@ export const OPENAPI = {
     },
     '/api/pools/{pool}/registrations': {
       post: mutation(
-        `A backend registers itself, or renews its registration (a heartbeat); without one within the TTL it is removed. ${RUNTIME_NOTE}`,
+        'A backend registers itself, or renews its registration (a heartbeat); without one within the TTL it is removed. Not written to the config file (`persisted: false`), but kept across a reload from disk unless the new file lists the backend or drops its pool.',
         {
           200: runtimeReply({ backend: { type: 'string' }, ttlMs: { type: 'integer' }, renewed: { type: 'boolean', description: 'A heartbeat of a registration already there.' } }),
           400: error('Not JSON.'),

@@ -1,8 +1,9 @@
 /**
  * The runtime mutations of pools: a backend's weight, adding and removing backends, the balancing algorithm.
  * Each goes through ControlPlane.change, which validates the derived config with the schema and installs it like
- * a reload. None is written to the config file: a reload from disk replaces them with the file's view, which
- * every answer says with `persisted: false`.
+ * a reload. None is written to the config file: a reload from disk replaces them with the file's view (except
+ * self-registrations, carried over while they heartbeat: workers/registrations.ts), which every answer says with
+ * `persisted: false`.
  */
 import type http from 'node:http';
 import { z } from 'zod';

@@ -1,7 +1,9 @@
 /**
  * The admin listener: a JSON API over pools, backends, config and events, a live event stream (events.ts),
  * Prometheus metrics, an OpenAPI document (openapi.ts), and the mutating endpoints (cache purges, drains, reloads,
- * runtime changes in runtime.ts), which need the admin token (auth.ts) and are logged with who and what. Errors: `{ "error": { "code", "message", "details"? } }`.
+ * runtime changes in runtime.ts), which need the admin token (auth.ts) and are logged with who and what. Every request
+ * first passes guard.ts (Host names this listener; a mutation is JSON from no foreign Origin), token or not.
+ * Errors: `{ "error": { "code", "message", "details"? } }`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,8 +13,10 @@ import type { ControlPlane } from '../workers/control-plane.ts';
 import { splitHostPort } from '../workers/proxy-process.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
 import { Refused } from '../uri.ts';
+import { redactSecrets } from '../config/redact.ts';
 import { EMPTY_CACHE } from '../observability/stats.ts';
 import { authorizeMutation } from './auth.ts';
+import { guardRequest, REFUSALS } from './guard.ts';
 import { streamEvents } from './events.ts';
 import { OPENAPI } from './openapi.ts';
 import { errorReply, readBody, type Reply } from './reply.ts';
@@ -128,6 +132,12 @@ export class AdminServer {
   constructor(control: ControlPlane, metrics: Registry, log: Logger, dashboardDir = process.env.FULCRUM_DASHBOARD_DIR || DEFAULT_DASHBOARD_DIR) {
     this.server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
+      const guard = guardRequest(req, control.config.admin.allowed_hosts);
+      if (guard !== 'allowed') {
+        const [status, code, message] = REFUSALS[guard];
+        log.warn({ from: req.socket.remoteAddress, method: req.method, path, host: req.headers.host, origin: req.headers.origin, guard }, 'admin request refused');
+        return sendError(res, status, code, message);
+      }
       if (req.method === 'POST' || req.method === 'DELETE') {
         for (const [method, pattern, mutation] of COMPILED_MUTATIONS) {
           if (method !== req.method) continue;
@@ -201,7 +211,8 @@ export class AdminServer {
       log.error({ err, from, path: req.url }, 'admin mutation failed');
       return sendError(res, 500, 'FUL_ERR_INTERNAL', 'internal error');
     }
-    if (reply.did !== undefined) log.info({ from, ...reply.did }, 'admin mutation');
+    // `did` may hold a backend's URL, credentials and all.
+    if (reply.did !== undefined) log.info({ from, ...(redactSecrets(reply.did) as Record<string, unknown>) }, 'admin mutation');
     sendJson(res, reply.status, reply.body);
   }
 

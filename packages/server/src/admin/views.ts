@@ -1,4 +1,5 @@
 /** The admin API's JSON views, built from the control plane's state: pure functions, no I/O. */
+import { redactSecrets } from '../config/redact.ts';
 import type { Config } from '../config/schema.ts';
 import type { HealthSnapshot } from '../health/state.ts';
 import { latencyQuantile, type Counters, type StatsSnapshot } from '../observability/stats.ts';
@@ -17,7 +18,7 @@ export interface BackendView {
   retries: number;
   latencyMs: { p50: number; p95: number; p99: number };
   health: HealthSnapshot[string][string] | null;
-  /** Added by self-registration: it stays while it heartbeats, and a reload from disk drops it. */
+  /** Added by self-registration: it stays while it heartbeats, across reloads from disk too. */
   registered: boolean;
 }
 
@@ -87,7 +88,7 @@ export function poolView(
   };
 }
 
-/** The running config with secrets replaced. */
+/** The running config with every secret replaced (config/redact.ts says which). */
 export function redactedConfig(config: Config): unknown {
-  return { ...config, admin: { ...config.admin, token: config.admin.token === undefined ? undefined : '[redacted]' } };
+  return redactSecrets(config);
 }

@@ -95,6 +95,9 @@ export type AlgorithmName = (typeof ALGORITHMS)[number];
 export const WEIGHT_MIN = 1;
 export const WEIGHT_MAX = 1000;
 
+/** An `admin.allowed_hosts` entry: a DNS name or IP literal (IPv6 in brackets), with an optional port. */
+const ADMIN_HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?$/;
+
 const HASH_KEY = /^(ip|path|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[^\s;=,]+)$/;
 
 export const BackendConfigSchema = z
@@ -297,6 +300,12 @@ export const ConfigSchema = z
       .strictObject({
         listen: listenAddress('127.0.0.1:9090'),
         token: z.string().min(16).optional().describe('Bearer token for mutating admin endpoints; use ${ENV_VAR}.'),
+        allowed_hosts: z
+          .array(z.string().regex(ADMIN_HOST, 'not a host name, or host:port'))
+          .default([])
+          .describe(
+            'Host names the admin listener answers to besides its own address (and localhost when on loopback): a name matches on any port, name:port on that one. Other Host values get 421 (DNS rebinding); add the name a reverse proxy or Prometheus uses.',
+          ),
       })
       .prefault({})
       .describe('The admin listener: API and metrics.'),

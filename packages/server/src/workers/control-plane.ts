@@ -5,6 +5,7 @@
  */
 import type { AlgorithmName, BackendConfig, Config } from '../config/schema.ts';
 import { formatProblems, loadConfigFile, parseConfig, type ConfigProblem } from '../config/load.ts';
+import { redactSecrets } from '../config/redact.ts';
 import { HttpHealthChecker } from '../health/checker.ts';
 import { HealthMonitor } from '../health/monitor.ts';
 import type { HealthEvent, HealthSnapshot } from '../health/state.ts';
@@ -113,7 +114,7 @@ export class ControlPlane implements MetricsSource {
     return { ok: true };
   }
 
-  /** Switches to a validated config. */
+  /** Switches to a validated config read from disk; self-registered backends are carried over (registrations.ts). */
   apply(config: Config): void {
     for (const [what, before, after] of [
       ['listen', this.current.listen, config.listen],
@@ -122,8 +123,7 @@ export class ControlPlane implements MetricsSource {
     ] as const) {
       if (before !== after) this.log.warn(`${what} changed from ${before} to ${after}: this takes effect on restart`);
     }
-    this.install(config);
-    this.registrations.forgetAll();
+    this.install(this.withRegistrations(config));
     this.reloadCounts.ok++;
     this.log.info('config reloaded');
     this.emit({ at: now(), type: 'config-reloaded' });
@@ -132,7 +132,8 @@ export class ControlPlane implements MetricsSource {
   /**
    * A runtime change (admin API): a new config derived from the running one, validated by the schema like a file
    * and installed like a reload, so unchanged backends keep their state and counters and every proxy gets it.
-   * Not written to the config file: a reload from disk replaces it with the file's view.
+   * Not written to the config file: a reload from disk replaces it with the file's view (self-registrations
+   * excepted: those are carried over).
    */
   change(change: RuntimeChange, by: string): RuntimeChangeResult {
     if (!Object.hasOwn(this.current.pools, change.pool)) return { ok: false, reason: 'no-pool' };
@@ -160,11 +161,11 @@ export class ControlPlane implements MetricsSource {
     // Already resolved: no environment references are read again (env {}).
     const parsed = parseConfig(next, {});
     if (!parsed.ok) {
-      this.log.error({ by, change, problems: parsed.problems }, 'runtime change rejected');
+      this.log.error({ by, change: redactSecrets(change), problems: parsed.problems }, 'runtime change rejected');
       return { ok: false, reason: 'invalid', problems: parsed.problems };
     }
     this.install(parsed.config);
-    this.log.info({ by, change }, 'runtime change');
+    this.log.info({ by, change: redactSecrets(change) }, 'runtime change');
     this.emit({ at: now(), type: 'runtime-change', change, by });
     return { ok: true };
   }
@@ -240,6 +241,20 @@ export class ControlPlane implements MetricsSource {
     this.registrations.stop();
     this.monitor.stop();
     this.checker.close();
+  }
+
+  /**
+   * The file's config with the live registrations carried over, validated as a whole like any change; when they
+   * would not fit it, the file's config alone, and each registration comes back with its next heartbeat.
+   */
+  private withRegistrations(config: Config): Config {
+    const carried = this.registrations.carryOver(config, (pool, id) => this.backendsByPool.get(pool)?.get(id)?.state === 'draining');
+    if (carried === config) return config;
+    const parsed = parseConfig(carried, {});
+    if (parsed.ok) return parsed.config;
+    this.log.error({ problems: parsed.problems }, 'self-registered backends do not fit the reloaded config: dropped until they register again');
+    this.registrations.forgetAll();
+    return config;
   }
 
   private install(config: Config): void {
@@ -326,7 +341,9 @@ export class ControlPlane implements MetricsSource {
     this.link?.applyBackendStates(fresh);
   }
 
-  private emit(event: FulcrumEvent): void {
+  /** Events are shown by the admin API and its live stream: they never carry a secret (a backend URL's password). */
+  private emit(raw: FulcrumEvent): void {
+    const event = redactSecrets(raw) as FulcrumEvent;
     this.recentEvents.push(event);
     if (this.recentEvents.length > EVENTS_KEPT) this.recentEvents.shift();
     for (const l of this.listeners) l(event);

@@ -2,11 +2,11 @@
  * Backends that register themselves (the Python companion does, with the admin token): each registration is a
  * runtime addition to its pool that lives while it is renewed. A heartbeat (the same POST again) renews it, and
  * applies a changed weight; one whose time to live passes without a heartbeat is removed, as is one that
- * deregisters. Like every runtime change they are not written to the config file: a reload from disk drops them
- * (and forgets them here, so that a backend the new file lists is never removed by an old registration's expiry),
- * and the next heartbeat adds them back.
+ * deregisters. Like every runtime change they are not written to the config file, but unlike the others they
+ * outlive a reload from disk: the instances are still there and heartbeating, so the new config gets them back at
+ * once (carryOver) instead of a pool of registered instances answering 503 until each one's next heartbeat.
  */
-import type { BackendConfig } from '../config/schema.ts';
+import type { BackendConfig, Config } from '../config/schema.ts';
 import type { Clock } from '../time.ts';
 import type { ControlPlane, RuntimeChangeResult } from './control-plane.ts';
 
@@ -19,13 +19,18 @@ export type RegistrationResult =
   | { readonly ok: false; readonly reason: 'configured' };
 
 interface Registration {
+  readonly pool: string;
+  /** The backend's origin, its id. */
+  readonly backend: string;
+  /** As last registered (a heartbeat may change the weight): what a reload puts back. */
+  config: BackendConfig;
   expiresAt: number;
 }
 
 export class Registrations {
   private readonly control: ControlPlane;
   private readonly clock: Clock;
-  /** `${pool} ${origin}` → expiry. */
+  /** `${pool} ${origin}` → the registration. */
   private readonly live = new Map<string, Registration>();
   private readonly timer: NodeJS.Timeout;
 
@@ -53,7 +58,7 @@ export class Registrations {
       const changed = this.control.change({ kind: 'weight', pool, backend, weight: config.weight }, by);
       if (!changed.ok) return changed;
     }
-    this.live.set(key, { expiresAt: this.clock.now() + ttlMs });
+    this.live.set(key, { pool, backend, config: { ...config }, expiresAt: this.clock.now() + ttlMs });
     return { ok: true, renewed: present !== undefined };
   }
 
@@ -66,7 +71,27 @@ export class Registrations {
     return removed.ok ? { ok: true, renewed: false } : removed;
   }
 
-  /** A reload from disk replaced every runtime change: no backend is registered any more until it heartbeats. */
+  /**
+   * A reload from disk: `config` (the file's) with the live registrations added back to their pools, each as last
+   * registered and still drained if `isDraining` says an operator drained it. One whose pool the file removed is
+   * forgotten, and so is one the file now lists: it is configured now, and its expiry must not remove it. Returns
+   * `config` itself when nothing is carried over.
+   */
+  carryOver(config: Config, isDraining: (pool: string, backend: string) => boolean): Config {
+    if (this.live.size === 0) return config;
+    const next = structuredClone(config);
+    for (const [key, r] of this.live) {
+      const pool = Object.hasOwn(next.pools, r.pool) ? next.pools[r.pool]! : undefined;
+      if (pool === undefined || pool.backends.some((b) => new URL(b.url).origin === r.backend)) {
+        this.live.delete(key);
+        continue;
+      }
+      pool.backends.push({ ...r.config, drain: isDraining(r.pool, r.backend) });
+    }
+    return next;
+  }
+
+  /** Forgets every registration (a reloaded config they do not fit): each comes back with its next heartbeat. */
   forgetAll(): void {
     this.live.clear();
   }
@@ -84,9 +109,7 @@ export class Registrations {
     for (const [key, registration] of this.live) {
       if (registration.expiresAt > now) continue;
       this.live.delete(key);
-      const space = key.indexOf(' ');
-      // Already gone (a reload from disk): nothing to remove.
-      this.control.change({ kind: 'remove-backend', pool: key.slice(0, space), backend: key.slice(space + 1) }, 'ttl-expired');
+      this.control.change({ kind: 'remove-backend', pool: registration.pool, backend: registration.backend }, 'ttl-expired');
     }
   }
 }

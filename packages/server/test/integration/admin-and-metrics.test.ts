@@ -126,7 +126,7 @@ describe('/api/config', () => {
 describe('admin errors', () => {
   test('a method other than GET is a 405 JSON error', async () => {
     for (const method of ['POST', 'PUT', 'DELETE']) {
-      const res = await fetch(`${fulcrum.adminUrl}/api/pools`, { method });
+      const res = await fetch(`${fulcrum.adminUrl}/api/pools`, { method, headers: { 'content-type': 'application/json' } });
       assert.equal(res.status, 405, method);
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
       const body = (await res.json()) as AdminError;

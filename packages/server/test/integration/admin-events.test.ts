@@ -70,7 +70,7 @@ test('the stream sends a stats message within 1.5 s and a backend-state event wh
     assert.ok(typeof (stats.data as { pools: unknown }).pools === 'object');
 
     const drainAt = Date.now();
-    const drain = await fetch(`${fulcrum.adminUrl}/api/pools/web/backends/${encodeURIComponent(bs[1]!.url)}/drain`, { method: 'POST' });
+    const drain = await fetch(`${fulcrum.adminUrl}/api/pools/web/backends/${encodeURIComponent(bs[1]!.url)}/drain`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     assert.equal(drain.status, 200);
     const event = await waitFor(messages, (m) => m.event === 'backend-state', 2000);
     assert.ok(event.at - drainAt <= 2000);

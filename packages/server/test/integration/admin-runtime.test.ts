@@ -16,10 +16,10 @@ interface AdminError {
   error: { code: string; message: string; details?: Array<{ path: string; message: string }> };
 }
 
-/** Sends JSON with the admin token, another one, or none (null). */
+/** Sends JSON (a mutation must be, with a body or without) with the admin token, another one, or none (null). */
 function send(method: string, url: string, body?: unknown, token: string | null = TOKEN): Promise<Response> {
-  const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
   return fetch(url, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
 }
 

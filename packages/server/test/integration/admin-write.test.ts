@@ -13,9 +13,11 @@ interface AdminError {
   error: { code: string; message: string; details?: Array<{ path: string; message: string }> };
 }
 
-/** POSTs with the admin token, another one, or none (null). */
+/** POSTs (as JSON, as every mutation must be) with the admin token, another one, or none (null). */
 function post(url: string, token: string | null = TOKEN): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  return fetch(url, { method: 'POST', headers });
 }
 
 async function namesServed(url: string, n: number): Promise<Set<string>> {
@@ -95,7 +97,7 @@ describe('drain in cluster mode', () => {
   test('a drain through the API reaches every worker: no worker sends the drained backend new requests', async () => {
     spawned = await spawnFulcrum(testConfig({ workers: 2, pools: { web: { algorithm: 'round-robin', backends: bs.map((b) => ({ url: b.url })) } } }));
     const id = encodeURIComponent(bs[1]!.url);
-    const res = await fetch(`${spawned.adminUrl}/api/pools/web/backends/${id}/drain`, { method: 'POST' });
+    const res = await fetch(`${spawned.adminUrl}/api/pools/web/backends/${id}/drain`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 200);
     // The states travel to the workers over IPC: soon, not at once.
     await eventually(async () => (await namesServed(spawned!.url, 8)).size === 1, 5000, 'the drain to reach the workers');

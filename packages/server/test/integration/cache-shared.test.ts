@@ -65,7 +65,7 @@ function get(f: SpawnedFulcrum, path: string): Promise<{ cacheStatus: string }> 
 async function purge(f: SpawnedFulcrum, body: unknown): Promise<number> {
   const res = await fetch(`${f.adminUrl}/api/cache/purge`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
     body: JSON.stringify(body),
   });
   return res.status;

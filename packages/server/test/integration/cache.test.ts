@@ -170,7 +170,7 @@ describe('the response cache', () => {
     const purge = (body: unknown, token: string | null = TOKEN) =>
       fetch(`${fulcrum.adminUrl}/api/cache/purge`, {
         method: 'POST',
-        headers: token === null ? {} : { authorization: `Bearer ${token}` },
+        headers: token === null ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify(body),
       });
     assert.equal((await purge({ tag: 'blue' }, null)).status, 401);

@@ -24,7 +24,7 @@ after(async () => {
 function call(method: string, path: string, body?: unknown, token: string | null = TOKEN) {
   return fetch(`${fulcrum.adminUrl}${path}`, {
     method,
-    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    headers: token === null ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
@@ -94,6 +94,47 @@ describe('self-registration', () => {
 });
 
 describe('self-registration across a reload from disk', () => {
+  test('issue 13 #17: registrations outlive a reload from disk: a pool of only registered backends keeps answering, weight and drain kept; a removed pool forgets its own', async () => {
+    const input = (pools: Record<string, object>) => ({ admin: { listen: '127.0.0.1:0', token: TOKEN }, default_pool: 'api', pools });
+    const file = await writeConfigFile(testConfig(input({ api: {}, other: {} })));
+    const reloading = await startFulcrum(input({ api: {}, other: {} }), file);
+    const send = (method: string, path: string, body?: unknown) =>
+      fetch(`${reloading.adminUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const view = async () => {
+      const pools = (await (await fetch(`${reloading.adminUrl}/api/pools`)).json()) as Array<{ name: string; backends: Array<{ id: string; registered: boolean; weight: number; state: string }> }>;
+      return Object.fromEntries(pools.map((p) => [p.name, p.backends.map((b) => [b.id, b.registered, b.weight, b.state])]));
+    };
+    try {
+      assert.equal((await send('POST', '/api/pools/api/registrations', { url: backends[1]!.url, ttl: '30s', weight: 3 })).status, 200);
+      assert.equal((await send('POST', '/api/pools/api/registrations', { url: backends[2]!.url, ttl: '30s' })).status, 200);
+      assert.equal((await send('POST', '/api/pools/other/registrations', { url: backends[0]!.url, ttl: '30s' })).status, 200);
+      assert.equal((await send('POST', `/api/pools/api/backends/${encodeURIComponent(backends[2]!.url)}/drain`)).status, 200);
+
+      // The file changes (the pool `other` goes, a timeout changes): none of these instances heartbeats in between.
+      await writeConfigFile(testConfig(input({ api: { timeouts: { connect: '2s' } } })), file);
+      assert.equal((await send('POST', '/api/reload')).status, 200);
+      const statuses = [];
+      for (let i = 0; i < 6; i++) statuses.push((await fetch(`${reloading.url}/`)).status);
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200], 'the registered backend answers right after the reload');
+      assert.deepEqual(await view(), {
+        api: [
+          [backends[1]!.url, true, 3, 'healthy'],
+          [backends[2]!.url, true, 1, 'draining'],
+        ],
+      });
+      assert.equal((await send('DELETE', `/api/pools/other/registrations/${encodeURIComponent(backends[0]!.url)}`)).status, 404, 'the removed pool\'s registration is forgotten');
+      // Still registrations: a deregistration removes one at once.
+      assert.equal((await send('DELETE', `/api/pools/api/registrations/${encodeURIComponent(backends[2]!.url)}`)).status, 200);
+      assert.deepEqual((await view()).api!.map(([id]) => id), [backends[1]!.url]);
+    } finally {
+      await reloading.stop();
+    }
+  });
+
   test('a registered backend that the new file lists stays when its registration would have expired', async () => {
     const pool = (urls: string[]) => ({ api: { backends: urls.map((url) => ({ url })) } });
     const input = { admin: { listen: '127.0.0.1:0', token: TOKEN }, pools: pool([backends[0]!.url]) };
@@ -102,12 +143,12 @@ describe('self-registration across a reload from disk', () => {
     try {
       const res = await fetch(`${reloading.adminUrl}/api/pools/api/registrations`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
         body: JSON.stringify({ url: backends[1]!.url, ttl: '300ms' }),
       });
       assert.equal(res.status, 200);
       await writeConfigFile(testConfig({ ...input, pools: pool([backends[0]!.url, backends[1]!.url]) }), file);
-      const reload = await fetch(`${reloading.adminUrl}/api/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      const reload = await fetch(`${reloading.adminUrl}/api/reload`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
       assert.equal(reload.status, 200);
       await new Promise((r) => setTimeout(r, 800)); // past the old registration's TTL and a sweep
       const [view] = (await (await fetch(`${reloading.adminUrl}/api/pools`)).json()) as Array<{ backends: Array<{ id: string; registered: boolean }> }>;

@@ -106,7 +106,7 @@ describe('defaults', () => {
   test('fill every section a config leaves out', () => {
     const config = valid(parseConfig(minimal(), {}));
     assert.equal(config.listen, '127.0.0.1:8080');
-    assert.deepEqual(config.admin, { listen: '127.0.0.1:9090' });
+    assert.deepEqual(config.admin, { listen: '127.0.0.1:9090', allowed_hosts: [] });
     assert.equal(config.workers, 'auto');
     assert.deepEqual(config.log, { level: 'info', access: true });
     assert.deepEqual(config.trusted_proxies, []);
@@ -302,4 +302,18 @@ describe('configJsonSchema', () => {
     assert.equal(props(props(schema).limits).max_body_size!['x-fulcrum-unit'], 'size');
     assert.equal(props(props(pool).retries).budget!.default, '20%');
   });
+});
+
+test('issue 13 #9: admin.allowed_hosts takes host names and host:port, and refuses URLs, paths and userinfo', () => {
+  const withHosts = (allowed_hosts: string[]) => parseConfig({ ...minimal(), admin: { allowed_hosts } }, {});
+  assert.deepEqual(valid(withHosts(['admin.example.com', 'prom.internal:9090', '[::1]:9090', '10.0.0.5'])).admin.allowed_hosts, [
+    'admin.example.com',
+    'prom.internal:9090',
+    '[::1]:9090',
+    '10.0.0.5',
+  ]);
+  for (const bad of ['http://admin.example.com', 'admin.example.com/x', 'u@admin.example.com', 'a b', '']) {
+    const result = withHosts([bad]);
+    assert.equal(result.ok, false, bad);
+  }
 });
