@@ -4,11 +4,10 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { closedPort } from '../support/backend.ts';
 import { pools, request } from '../support/client.ts';
 import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
-import { startWebSocketBackend, type WebSocketBackend } from '../support/websocket.ts';
+import { startWebSocketBackend, upgradeRequest, type WebSocketBackend } from '../support/websocket.ts';
 
 /** Sockets opened by a test, closed after it. */
 const sockets: WebSocket[] = [];
@@ -41,26 +40,6 @@ async function closeAndWait(ws: WebSocket): Promise<void> {
   const closed = new Promise<void>((resolve) => ws.addEventListener('close', () => resolve(), { once: true }));
   ws.close();
   await closed;
-}
-
-/** An upgrade request by node:http, to see a refusal (the WebSocket API hides the status). */
-function upgradeRequest(url: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, {
-      agent: false,
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode!, text: '' });
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
-    });
-    req.on('error', reject);
-  });
 }
 
 describe('WebSocket tunnel', () => {

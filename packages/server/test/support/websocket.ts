@@ -61,7 +61,8 @@ function parseFrame(buf: Buffer): Frame | undefined {
   return { opcode, payload, size: offset + length };
 }
 
-export async function startWebSocketBackend(name: string): Promise<WebSocketBackend> {
+/** `host`: the loopback address to listen on ('::1' for an IPv6 backend, whose URL then has brackets). */
+export async function startWebSocketBackend(name: string, host = '127.0.0.1'): Promise<WebSocketBackend> {
   const sockets = new Set<Socket>();
   const open = new Set<Socket>();
   const upgrades: http.IncomingHttpHeaders[] = [];
@@ -102,11 +103,11 @@ export async function startWebSocketBackend(name: string): Promise<WebSocketBack
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     name,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     upgrades,
     open,
     get refuse() {
@@ -121,4 +122,35 @@ export async function startWebSocketBackend(name: string): Promise<WebSocketBack
         for (const s of sockets) s.destroy();
       }),
   };
+}
+
+/** Whether this machine can listen on the IPv6 loopback (some containers have IPv6 off). */
+export async function hasIpv6Loopback(): Promise<boolean> {
+  const server = http.createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(0, '::1', () => resolve(true));
+  });
+  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return ok;
+}
+
+/** A WebSocket upgrade request by node:http, to see a refusal (the WebSocket API hides the status). */
+export function upgradeRequest(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, {
+      agent: false,
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode!, text: '' });
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
+    });
+    req.on('error', reject);
+  });
 }
