@@ -74,7 +74,7 @@ export class UpgradeProxy {
 
     backendId = backend.id;
     backend.inFlight++;
-    const upstream = net.connect({ host: backend.url.hostname, port: Number(backend.url.port || 80) });
+    const upstream = net.connect({ host: backend.host, port: backend.port });
     const { connect, idle } = pool.config.timeouts;
     upstream.setTimeout(connect);
     let connected = false;
