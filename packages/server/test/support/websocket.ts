@@ -16,6 +16,9 @@ export interface WebSocketBackend {
   readonly upgrades: http.IncomingHttpHeaders[];
   /** Open tunnels. */
   readonly open: Set<Socket>;
+  /** TCP connections open now (tunnels and plain keep-alive ones), and the most ever open at once. */
+  connections(): number;
+  readonly peakConnections: number;
   /** When set, upgrades are refused with this status and body. */
   refuse: { status: number; body: string } | undefined;
   close(): Promise<void>;
@@ -66,13 +69,14 @@ export async function startWebSocketBackend(name: string, host = '127.0.0.1'): P
   const sockets = new Set<Socket>();
   const open = new Set<Socket>();
   const upgrades: http.IncomingHttpHeaders[] = [];
-  const backend = { refuse: undefined as WebSocketBackend['refuse'] };
+  const backend = { refuse: undefined as WebSocketBackend['refuse'], peak: 0 };
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(name);
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
+    backend.peak = Math.max(backend.peak, sockets.size);
     s.on('close', () => sockets.delete(s));
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
@@ -89,6 +93,7 @@ export async function startWebSocketBackend(name: string, host = '127.0.0.1'): P
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     socket.on('error', () => socket.destroy());
+    socket.on('end', () => socket.end()); // node:http leaves an upgraded socket half-open: a client that left is gone
     let pending = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
@@ -110,6 +115,10 @@ export async function startWebSocketBackend(name: string, host = '127.0.0.1'): P
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     upgrades,
     open,
+    connections: () => sockets.size,
+    get peakConnections() {
+      return backend.peak;
+    },
     get refuse() {
       return backend.refuse;
     },
