@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { closedPort } from '../support/backend.ts';
 import { pools, request } from '../support/client.ts';
 import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
-import { startWebSocketBackend, upgradeRequest, type WebSocketBackend } from '../support/websocket.ts';
+import { RawClient } from '../support/raw-client.ts';
+import { acceptKey, startWebSocketBackend, upgradeRequest, type WebSocketBackend } from '../support/websocket.ts';
 
 /** Sockets opened by a test, closed after it. */
 const sockets: WebSocket[] = [];
@@ -101,6 +102,28 @@ describe('WebSocket tunnel', () => {
     backend.refuse = { status: 403, body: 'forbidden' };
     await upgradeRequest(`${fulcrum.url}/chat`);
     await eventually(async () => (await pools(fulcrum.adminUrl))[0]!.backends[0]!.inFlight === 0, 2000, 'inFlight back to 0');
+  });
+
+  test('bytes the client sends before the 101 wait, then reach the backend as the tunnel\'s first bytes', async () => {
+    const client = await RawClient.open(fulcrum.proxyPort);
+    try {
+      const frame = Buffer.from([0x81, 5, ...Buffer.from('early')]); // an unmasked text frame: enough for this backend
+      client.write(
+        Buffer.concat([
+          Buffer.from('GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'),
+          frame,
+        ]),
+      );
+      const switched = await client.response();
+      assert.equal(switched.status, 101);
+      assert.equal(switched.headers.upgrade, 'websocket');
+      assert.match(switched.headers.connection ?? '', /upgrade/i);
+      assert.equal(switched.headers['sec-websocket-accept'], acceptKey('dGhlIHNhbXBsZSBub25jZQ=='));
+      const echo = await client.bytes(2 + 'ws0:early'.length);
+      assert.equal(echo.subarray(2).toString(), 'ws0:early');
+    } finally {
+      client.close();
+    }
   });
 
   test('closing the backend side closes the client\'s WebSocket', async () => {

@@ -79,6 +79,14 @@ export class RawClient {
     return { status, headers, head, body };
   }
 
+  /** The next `n` bytes (of a tunnel, after its 101 was read). */
+  async bytes(n: number, timeoutMs = 5000): Promise<Buffer> {
+    await this.until((b) => (b.length >= n ? n : undefined), timeoutMs);
+    const out = Buffer.from(this.buffer.subarray(0, n));
+    this.buffer = this.buffer.subarray(n);
+    return out;
+  }
+
   /** Waits until the server closes the connection; resolves with what came after the last response read. */
   async closedWith(timeoutMs = 5000): Promise<string> {
     await this.until(() => (this.closed ? 0 : undefined), timeoutMs);
