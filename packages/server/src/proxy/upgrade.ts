@@ -273,7 +273,6 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
     if (res.writableEnded || res.destroyed) return;
     if (res.headersSent) return res.destroy(); // too late for a status: the client sees the response cut
     const body = `${error.status} ${error.message}\ncode: ${error.code}\nrequest-id: ${this.requestId}\n`;
-    // prettier-ignore
     res.writeHead(error.status, [
       'content-type', 'text/plain; charset=utf-8',
       'content-length', String(Buffer.byteLength(body)),
