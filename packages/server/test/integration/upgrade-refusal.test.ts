@@ -18,13 +18,15 @@ interface RefusingBackend {
   /** Per connection, everything received, and whether it has closed. */
   readonly connections: { received: string; closed: boolean }[];
   answer: string;
+  /** Close the connection after the answer (for a body that runs until the close). */
+  closeAfterAnswer: boolean;
   close(): Promise<void>;
 }
 
 async function startRefusingBackend(answer: string): Promise<RefusingBackend> {
   const connections: RefusingBackend['connections'] = [];
   const sockets = new Set<net.Socket>();
-  const backend = { answer };
+  const backend = { answer, closeAfterAnswer: false };
   const server = net.createServer((socket) => {
     const conn = { received: '', closed: false };
     connections.push(conn);
@@ -34,7 +36,8 @@ async function startRefusingBackend(answer: string): Promise<RefusingBackend> {
       conn.received += d.toString('latin1');
       if (!answered && conn.received.includes('\r\n\r\n')) {
         answered = true;
-        socket.write(backend.answer);
+        if (backend.closeAfterAnswer) socket.end(backend.answer);
+        else socket.write(backend.answer);
       }
     });
     socket.on('error', () => {});
@@ -52,6 +55,12 @@ async function startRefusingBackend(answer: string): Promise<RefusingBackend> {
     },
     set answer(a: string) {
       backend.answer = a;
+    },
+    get closeAfterAnswer() {
+      return backend.closeAfterAnswer;
+    },
+    set closeAfterAnswer(c: boolean) {
+      backend.closeAfterAnswer = c;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -87,6 +96,7 @@ describe('an Upgrade answered 200 by its backend', () => {
   afterEach(() => {
     client?.close();
     refusing.answer = CHUNKED_REFUSAL;
+    refusing.closeAfterAnswer = false;
   });
 
   after(async () => {
@@ -155,6 +165,19 @@ describe('an Upgrade answered 200 by its backend', () => {
     assert.equal(refusal.body, 'forbidden');
     const conn = refusing.connections[connectionsBefore]!;
     await eventually(() => conn.closed, 2000, 'the backend connection closed');
+  });
+
+  test('issue 13 #2: a refusal whose body runs until the backend closes reaches the client whole, re-framed', async () => {
+    refusing.answer = 'HTTP/1.1 409 Conflict\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nuntil the close';
+    refusing.closeAfterAnswer = true;
+    client = await RawClient.open(fulcrum.proxyPort);
+    client.write(UPGRADE);
+    const refusal = await client.response();
+    assert.equal(refusal.status, 409);
+    assert.equal(refusal.headers['transfer-encoding'], 'chunked');
+    assert.equal(refusal.body, 'until the close');
+    client.write(NEXT);
+    assert.equal((await client.response()).body, 'other', 'the client connection carries on');
   });
 
   test('issue 13 #2: after a refusal nothing stays in flight on the backend', async () => {
