@@ -26,6 +26,7 @@ export const ERRORS = {
   FUL_ERR_CIRCUIT_OPEN: { status: 503, source: 'internal', retry: 'yes', message: 'backend at its connection limit' },
   FUL_ERR_DRAINING: { status: 503, source: 'internal', retry: 'no', message: 'server is shutting down' },
   FUL_ERR_CONNECT_FAILED: { status: 502, source: 'backend', retry: 'yes', message: 'could not connect to the backend' },
+  FUL_ERR_DNS_FAILED: { status: 502, source: 'backend', retry: 'yes', message: "could not resolve the backend's host" },
   FUL_ERR_CONNECT_TIMEOUT: { status: 504, source: 'backend', retry: 'yes', message: 'timed out connecting to the backend' },
   FUL_ERR_BACKEND_RESET: { status: 502, source: 'backend', retry: 'if-reused', message: 'the backend closed the connection' },
   FUL_ERR_RESPONSE_TIMEOUT: { status: 504, source: 'backend', retry: 'no', message: 'the backend did not answer in time' },
@@ -57,10 +58,27 @@ export class FulcrumError extends Error {
   }
 }
 
+/** getaddrinfo's failures as Node reports them: no such name, a resolver that failed or timed out. */
+const DNS_FAILURES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
+
+/**
+ * A connection to a backend could not be opened: a name that does not resolve has its own code (an operator's
+ * typo or a resolver outage reads differently from a refused port); anything else is a connect failure.
+ */
+export function connectFailure(cause: unknown): FulcrumError {
+  return new FulcrumError(isDnsFailure(cause) ? 'FUL_ERR_DNS_FAILED' : 'FUL_ERR_CONNECT_FAILED', { cause });
+}
+
+function isDnsFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && DNS_FAILURES.has(code);
+}
+
 /** Translates a foreign error (a socket's) into the catalogue, keeping it as the cause. */
 export function toFulcrumError(err: unknown): FulcrumError {
   if (err instanceof FulcrumError) return err;
   const code = (err as { code?: string } | null)?.code;
+  if (isDnsFailure(err)) return new FulcrumError('FUL_ERR_DNS_FAILED', { cause: err });
   switch (code) {
     case 'ECONNREFUSED':
     case 'EHOSTUNREACH':

@@ -1,8 +1,8 @@
 /**
  * One client connection: reads request heads (strictly: http1/request-parser.ts), hands each request to the
  * pipeline with its body as a stream, and serves requests one at a time in order (pipelined requests wait
- * their turn, so responses cannot cross). Upgrades leave for the tunnel. Malformed input is answered 4xx and
- * the connection closed; nothing a client sends can throw out of here.
+ * their turn, so responses cannot cross). An Upgrade leaves for the tunnel only once its backend switched protocols.
+ * Malformed input is answered 4xx and the connection closed; nothing a client sends can throw out of here.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -24,11 +24,25 @@ export interface ConnectionLimits {
 
 export interface ConnectionHandlers {
   onRequest(req: DownstreamRequest, res: DownstreamResponse): void;
-  onUpgrade(req: DownstreamRequest, socket: Socket, head: Buffer): void;
+  /**
+   * An Upgrade request (RFC 9110 §7.8), served like any request until its backend answers: what the client sends
+   * meanwhile waits. Any answer but 101 is written to `res` as an ordinary response, after which the connection
+   * reads requests again; a 101 takes the socket with `handoff.tunnel()`.
+   */
+  onUpgrade(req: DownstreamRequest, res: DownstreamResponse, handoff: UpgradeHandoff): void;
   /** A request refused before the pipeline saw it (400, 408, 417, 431), for the statistics. */
   onRejected(error: FulcrumError): void;
   /** A bug in this module: logged; the connection is closed. */
   onInternalError(err: unknown): void;
+}
+
+/** How the tunnel takes the client's socket, once the backend has switched protocols (101) and only then. */
+export interface UpgradeHandoff {
+  /**
+   * The socket leaves this connection with the bytes the client sent after the request head (the tunnel's first
+   * bytes); the connection ignores it from then on. Undefined when the client has gone. Only before `res` is written.
+   */
+  tunnel(): { socket: Socket; head: Buffer } | undefined;
 }
 
 /**
@@ -183,7 +197,9 @@ export class ClientConnection implements ResponseOwner {
       }
       offset = read.next;
       const head = parseRequestHead(read.head);
-      if (head.upgrade) return this.upgrade(head, data.subarray(offset));
+      // RFC 9110 §7.8 lets a server ignore Upgrade: on a request with a body it is, and the body is framed and
+      // forwarded like any other (a WebSocket handshake is a body-less GET).
+      if (head.upgrade && head.framing.kind === 'none') return this.upgrade(head, data.subarray(offset));
       this.startRequest(head);
     }
   }
@@ -297,9 +313,28 @@ export class ClientConnection implements ResponseOwner {
     if (this.waitingForDrain && this.state === 'idle') this.nextQueued();
   }
 
+  /**
+   * Until the backend answers, an Upgrade is a request being served: bytes after its head wait as a pipelined
+   * request's do, to become the tunnel's first bytes (101) or the next request (any other answer).
+   */
   private upgrade(head: RequestHead, rest: Buffer): void {
-    this.state = 'upgraded'; // the socket now belongs to the tunnel; this connection ignores its events
-    this.handlers.onUpgrade(new DownstreamRequest(head, this.remoteAddress, null), this.socket, Buffer.from(rest));
+    this.state = 'request';
+    if (rest.length > 0) this.queued = Buffer.from(rest);
+    const res = new DownstreamResponse(this.socket, this, head.minor, head.method === 'HEAD', head.keepAlive && !this.draining);
+    this.res = res;
+    this.handlers.onUpgrade(new DownstreamRequest(head, this.remoteAddress, null), res, { tunnel: () => this.handOver(res) });
+  }
+
+  /** The backend switched protocols: the socket and the bytes held so far go to the tunnel. */
+  private handOver(res: DownstreamResponse): { socket: Socket; head: Buffer } | undefined {
+    if (res !== this.res || this.state !== 'request' || res.destroyed) return undefined;
+    if (res.headersSent) throw new Error('an upgrade answered with a response cannot become a tunnel');
+    this.state = 'upgraded'; // this connection ignores the socket's events from now on
+    this.res = undefined;
+    const head = this.queued ?? Buffer.alloc(0);
+    this.queued = undefined;
+    this.socket.resume(); // paused when the client sent much while it waited
+    return { socket: this.socket, head };
   }
 
   private reject(error: FulcrumError): void {

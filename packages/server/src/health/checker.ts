@@ -55,9 +55,8 @@ export class HttpHealthChecker implements HealthChecker {
       }
       const req = http.request({
         agent: this.agent,
-        // A URL's IPv6 hostname keeps its brackets; a socket address must not.
-        host: backend.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: backend.url.port || 80,
+        host: backend.host,
+        port: backend.port,
         method: 'GET',
         path,
         setHost: false,

@@ -27,7 +27,7 @@ export function createProxyServer(limits: Config['limits'], deps: ProxyServerDep
     },
     {
       onRequest: (req, res) => deps.pipeline.handle(req, res),
-      onUpgrade: (req, socket, head) => deps.upgrades.handle(req, socket, head),
+      onUpgrade: (req, res, handoff) => deps.upgrades.handle(req, res, handoff),
       // Refused before the pipeline: counted like its own rejections (pool '-', no backend). A connection opened
       // and left silent (a preconnect) is not a request, so a 408 is not counted.
       onRejected: (error) => {

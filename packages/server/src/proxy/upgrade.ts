@@ -1,133 +1,317 @@
 /**
- * Upgrade requests (WebSocket and others): after routing and picking a backend like any request, the request head
- * is written to a fresh connection and the two sockets are joined; the backend's answer (101 or a refusal) goes
- * back as it is. The tunnel counts as a request in flight on its backend until either side closes.
+ * Upgrade requests (WebSocket and others), routed and balanced like any request (hash key and sticky cookie
+ * included). Each takes one of its backend's max_connections for as long as it lasts: beyond them it waits in
+ * the pool's queue (within max_pending, for at most the connect timeout) or gets 503 FUL_ERR_CIRCUIT_OPEN, as
+ * HAProxy's maxconn/maxqueue and Envoy's circuit breakers treat an upgrade: one more connection to the backend.
+ *
+ * The request head goes to a connection of its own. Only a 101 answer joins the two sockets into a tunnel
+ * (RFC 9110 §7.8); any other answer is an ordinary response, forwarded with its own framing and hop-by-hop fields
+ * dropped, after which the client connection reads requests again (what the client sent meanwhile waited there),
+ * and the backend connection is closed, never reused. A tunnel counts as one request in flight on its backend
+ * until either side closes.
  */
-import type { DownstreamRequest } from '../downstream/request.ts';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
-import { FulcrumError, toFulcrumError } from '../errors.ts';
 import type { Logger } from 'pino';
-import { newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
+import type { UpgradeHandoff } from '../downstream/connection.ts';
+import type { DownstreamRequest } from '../downstream/request.ts';
+import type { DownstreamResponse, ResponseListener } from '../downstream/response.ts';
+import { connectFailure, FulcrumError, type ErrorCode } from '../errors.ts';
+import { ResponseParseError, type ResponseHead } from '../http1/response-parser.ts';
+import type { Backend } from '../upstream/backend.ts';
+import type { SlotClaim, SlotHolder } from '../upstream/http1/client.ts';
+import type { Pool } from '../upstream/pool.ts';
+import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders, type RequestHead } from './forwarding.ts';
 import type { Pipeline, PipelineDeps } from './pipeline.ts';
 import { cookieValue } from './request-keys.ts';
 import { Refused } from '../uri.ts';
-import type { ProxyRuntime } from './runtime.ts';
+import { UpgradeAnswer, type AnswerEvents } from './upgrade-answer.ts';
+
+type Deps = Pick<PipelineDeps, 'log' | 'reportOutcome' | 'stats' | 'clock'>;
 
 export class UpgradeProxy {
-  /** Open tunnels, so that a drain can wait for them and a deadline can close them. */
-  readonly tunnels = new Set<Duplex>();
-  private readonly pipeline: Pipeline;
-  private readonly log: Logger;
-  private readonly reportOutcome: PipelineDeps['reportOutcome'];
-  private readonly stats: PipelineDeps['stats'];
-  private readonly clock: PipelineDeps['clock'];
+  /** Upgrades under way and open tunnels, so that a drain can wait for them and its deadline can end them. */
+  readonly tunnels = new Set<Upgrade>();
+  readonly pipeline: Pipeline;
+  readonly deps: Deps;
 
-  constructor(pipeline: Pipeline, deps: Pick<PipelineDeps, 'log' | 'reportOutcome' | 'stats' | 'clock'>) {
+  constructor(pipeline: Pipeline, deps: Deps) {
     this.pipeline = pipeline;
-    this.log = deps.log;
-    this.reportOutcome = deps.reportOutcome;
-    this.stats = deps.stats;
-    this.clock = deps.clock;
+    this.deps = deps;
   }
 
-  handle(req: DownstreamRequest, client: net.Socket, head: Buffer): void {
-    const runtime: ProxyRuntime = this.pipeline.runtime;
-    const startedAt = this.clock.now();
-    let poolName = '-';
-    let backendId: string | undefined;
-    const scanned = scanRequestHead(req.method, req.url, req.rawHeaders);
-    const rawHead = scanned instanceof Refused ? undefined : scanned;
-    const requestId = rawHead?.requestId ?? newRequestId();
-    const pool = rawHead === undefined ? undefined : runtime.route(req, rawHead)?.pool;
-    const fail = (error: FulcrumError) => {
-      this.log.warn({ reqId: requestId, code: error.code, url: req.url }, `upgrade failed: ${error.message}`);
-      this.stats.record(poolName, backendId, error.status, this.clock.now() - startedAt, error.code);
-      if (client.writable) {
-        const body = `${error.status} ${error.message}\ncode: ${error.code}\nrequest-id: ${requestId}\n`;
-        client.end(
-          `HTTP/1.1 ${error.status} ${error.message}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-            `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
-        );
-      } else client.destroy();
-    };
-    if (rawHead === undefined) return fail(new FulcrumError('FUL_ERR_BAD_REQUEST', { message: (scanned as Refused).reason }));
-    if (pool === undefined) return fail(new FulcrumError('FUL_ERR_NO_ROUTE'));
-    poolName = pool.name;
-    const clientIp = req.remoteAddress;
-    // The same affinity as plain requests: a WebSocket goes where the client's hash key or sticky cookie points.
+  handle(req: DownstreamRequest, res: DownstreamResponse, handoff: UpgradeHandoff): void {
+    new Upgrade(this, req, res, handoff).start();
+  }
+}
+
+/**
+ * queued: waiting for a connection slot. connecting, answering: the backend's connection opens, then answers.
+ * responding: a refusal (not 101) goes down as a response. tunnel: the sockets are joined. done: all released.
+ */
+type Phase = 'routing' | 'queued' | 'connecting' | 'answering' | 'responding' | 'tunnel' | 'done';
+
+/** One Upgrade request, from routing to the end of its tunnel or of the response that refused it. */
+class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
+  private readonly proxy: UpgradeProxy;
+  private readonly req: DownstreamRequest;
+  private readonly res: DownstreamResponse;
+  private readonly handoff: UpgradeHandoff;
+  private readonly log: Logger;
+  private readonly startedAt: number;
+  private phase: Phase = 'routing';
+  private requestId = '';
+  private pool: Pool | undefined = undefined;
+  private backend: Backend | undefined = undefined;
+  private claim: SlotClaim | undefined = undefined;
+  /** Counted in the pool's pending queue (sent beyond max_connections) until its slot is granted. */
+  private pending = false;
+  private queueTimer: NodeJS.Timeout | undefined = undefined;
+  private lines = '';
+  private upstream: net.Socket | undefined = undefined;
+  private socketError: Error | undefined = undefined;
+  private client: net.Socket | undefined = undefined;
+  private readonly answer: UpgradeAnswer;
+  private status = 0;
+  /** Reading from the backend is paused until the client takes what was written. */
+  private paused = false;
+
+  constructor(proxy: UpgradeProxy, req: DownstreamRequest, res: DownstreamResponse, handoff: UpgradeHandoff) {
+    this.proxy = proxy;
+    this.req = req;
+    this.res = res;
+    this.handoff = handoff;
+    this.log = proxy.deps.log;
+    this.startedAt = proxy.deps.clock.now();
+    this.answer = new UpgradeAnswer(this, req.method === 'HEAD');
+  }
+
+  /** Routes, picks a backend within the circuit breaker, and claims a connection slot on it. */
+  start(): void {
+    this.res.listener = this;
+    this.proxy.tunnels.add(this);
+    const runtime = this.proxy.pipeline.runtime;
+    const head = scanRequestHead(this.req.method, this.req.url, this.req.rawHeaders);
+    if (head instanceof Refused) {
+      this.requestId = newRequestId();
+      return this.fail(new FulcrumError('FUL_ERR_BAD_REQUEST', { message: head.reason }));
+    }
+    this.requestId = head.requestId ?? newRequestId();
+    const pool = runtime.route(this.req, head)?.pool;
+    if (pool === undefined) return this.fail(new FulcrumError('FUL_ERR_NO_ROUTE'));
+    this.pool = pool;
     const keys = runtime.keysOf(pool);
     const picked = pool.select({
-      hashKey: keys.hashKey?.(req, clientIp, rawHead.path),
-      stickyValue: keys.stickyCookie === undefined ? undefined : cookieValue(req.header('cookie'), keys.stickyCookie),
+      hashKey: keys.hashKey?.(this.req, this.req.remoteAddress, head.path),
+      stickyValue: keys.stickyCookie === undefined ? undefined : cookieValue(this.req.header('cookie'), keys.stickyCookie),
     });
-    if (picked === 'none') return fail(new FulcrumError('FUL_ERR_NO_BACKEND'));
-    if (picked === 'circuit-open') return fail(new FulcrumError('FUL_ERR_CIRCUIT_OPEN'));
-    const backend = picked;
-    const headers = upstreamHeaders(req.rawHeaders, rawHead, {
-      clientIp,
-      trusted: runtime.isTrusted(clientIp),
-      requestId,
-    });
-    // Upgrade and Connection are hop-by-hop, but here they are the point: the backend must see them.
-    headers.push('connection', 'upgrade', 'upgrade', rawHead.upgrade ?? '');
-    let lines = `${req.method} ${rawHead.target} HTTP/1.1\r\n`;
-    for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
-
-    backendId = backend.id;
-    backend.inFlight++;
-    const upstream = net.connect({ host: backend.url.hostname, port: Number(backend.url.port || 80) });
-    const { connect, idle } = pool.config.timeouts;
-    upstream.setTimeout(connect);
-    let connected = false;
-    let released = false;
-    /** The backend's answer, read from its status line: 101, or a refusal passed on as it is. */
-    let status = 0;
-    upstream.once('data', (first: Buffer) => (status = Number(first.toString('latin1', 9, 12)) || 0));
-    const release = (outcome: 'success' | 'failure') => {
-      if (released) return;
-      released = true;
-      backend.inFlight--;
-      this.tunnels.delete(client);
-      this.reportOutcome(pool.name, backend, outcome);
-      // A tunnel counts as one request, with the backend's status, lasting as long as it was open.
-      if (outcome === 'success') this.stats.record(pool.name, backend.id, status, this.clock.now() - startedAt, undefined);
-    };
-    this.tunnels.add(client);
-    upstream.once('connect', () => {
-      connected = true;
-      upstream.setTimeout(idle);
-      client.setTimeout(idle);
-      upstream.write(lines + '\r\n');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('timeout', () => {
-      if (!connected) {
-        upstream.destroy();
-        release('failure');
-        fail(new FulcrumError('FUL_ERR_CONNECT_TIMEOUT'));
-      } else {
-        upstream.destroy();
-        client.destroy();
-      }
-    });
-    client.on('timeout', () => {
-      upstream.destroy();
-      client.destroy();
-    });
-    upstream.on('error', (err) => {
-      if (!connected) {
-        release('failure');
-        fail(toFulcrumError(err));
-      } else client.destroy();
-    });
-    client.on('error', () => upstream.destroy());
-    upstream.on('close', () => {
-      release('success');
-      client.destroy();
-    });
-    client.on('close', () => upstream.destroy());
+    if (picked === 'none') return this.fail(new FulcrumError('FUL_ERR_NO_BACKEND'));
+    if (picked === 'circuit-open') return this.fail(new FulcrumError('FUL_ERR_CIRCUIT_OPEN'));
+    this.backend = picked;
+    this.lines = this.requestHead(head, picked);
+    picked.inFlight++;
+    if (picked.inFlight > picked.maxConnections) {
+      pool.pending++;
+      this.pending = true;
+    }
+    this.phase = 'queued';
+    this.claim = pool.clientOf(picked).claimSlot(this);
+    // HAProxy's `timeout queue` defaults to its connect timeout: a tunnel may hold its slot for hours.
+    if (this.phase === 'queued') this.queueTimer = setTimeout(() => this.queueTimedOut(), pool.config.timeouts.connect);
   }
+
+  /** Ends it now (a drain's deadline): the tunnel, or the client connection while the backend has not answered. */
+  destroy(): void {
+    if (this.client !== undefined) this.client.destroy();
+    else this.res.destroy();
+    this.upstream?.destroy();
+  }
+
+  // SlotHolder
+  onGranted(): void {
+    clearTimeout(this.queueTimer);
+    this.leaveQueue();
+    if (this.phase === 'queued') this.connect();
+  }
+
+  onError(error: FulcrumError): void {
+    this.fail(error);
+  }
+
+  // ResponseListener: the client connection closed, or the refusal was written.
+  responseClosed(aborted: boolean): void {
+    if (aborted && this.phase !== 'tunnel') this.finish(499, 'FUL_ERR_CLIENT_ABORTED', 'success');
+  }
+
+  // AnswerEvents
+  onSwitch(headers: string[], rest: Buffer): void {
+    const taken = this.handoff.tunnel();
+    if (taken === undefined) return this.finish(499, 'FUL_ERR_CLIENT_ABORTED', 'success');
+    this.phase = 'tunnel';
+    this.status = 101;
+    this.client = taken.socket;
+    const out = downstreamHeaders(headers, 101, -1);
+    out.push('connection', 'upgrade', 'upgrade', fieldValue(headers, 'upgrade') ?? '', 'x-request-id', this.requestId);
+    let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+    for (let i = 0; i < out.length; i += 2) head += `${out[i]}: ${out[i + 1]}\r\n`;
+    this.client.write(`${head}\r\n`, 'latin1');
+    if (rest.length > 0) this.client.write(rest);
+    if (taken.head.length > 0) this.upstream!.write(taken.head);
+    this.join(this.client, this.upstream!);
+  }
+
+  onHead(head: ResponseHead): void {
+    this.phase = 'responding';
+    this.status = head.status;
+    this.upstream!.setTimeout(this.pool!.config.timeouts.idle);
+    const headers = downstreamHeaders(head.headers, head.status, head.contentLength);
+    headers.push('x-request-id', this.requestId);
+    this.res.writeHead(head.status, headers);
+  }
+
+  onBody(chunk: Buffer, last: boolean): void {
+    if (last) return void this.res.end(chunk);
+    if (this.res.write(chunk) || this.paused) return;
+    this.paused = true;
+    this.upstream!.pause();
+    this.res.onDrain(() => {
+      this.paused = false;
+      this.upstream?.resume();
+    });
+  }
+
+  /** The request head for the backend: forwarding fields as for any request, Connection and Upgrade kept. */
+  private requestHead(head: RequestHead, backend: Backend): string {
+    const runtime = this.proxy.pipeline.runtime;
+    const clientIp = this.req.remoteAddress;
+    const headers = upstreamHeaders(this.req.rawHeaders, head, { clientIp, trusted: runtime.isTrusted(clientIp), requestId: this.requestId });
+    // HTTP/1.0 clients may send no Host; the backend speaks HTTP/1.1 and needs one (RFC 9112 §3.2).
+    if (head.hostHeader === undefined) headers.push('host', backend.authority);
+    // Upgrade and Connection are hop-by-hop, but here they are the point: the backend must see them.
+    headers.push('connection', 'upgrade', 'upgrade', head.upgrade ?? '');
+    let lines = `${this.req.method} ${head.target} HTTP/1.1\r\n`;
+    for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    return `${lines}\r\n`;
+  }
+
+  private queueTimedOut(): void {
+    this.fail(new FulcrumError('FUL_ERR_CIRCUIT_OPEN', { message: 'no connection to the backend freed up in time' }));
+  }
+
+  private connect(): void {
+    const backend = this.backend!;
+    const { connect, response } = this.pool!.config.timeouts;
+    this.phase = 'connecting';
+    const upstream = net.connect({ host: backend.host, port: backend.port, noDelay: true });
+    this.upstream = upstream;
+    upstream.setTimeout(connect);
+    upstream.once('connect', () => {
+      this.phase = 'answering';
+      upstream.setTimeout(response);
+      upstream.write(this.lines, 'latin1');
+    });
+    upstream.on('data', this.onUpstreamData);
+    upstream.on('timeout', () => this.upstreamTimedOut());
+    upstream.on('error', (err) => (this.socketError = err));
+    upstream.on('close', () => this.upstreamClosed());
+  }
+
+  private readonly onUpstreamData = (data: Buffer): void => {
+    let complete: boolean;
+    try {
+      complete = this.answer.execute(data);
+    } catch (err) {
+      // A handler that throws must cost this upgrade, never the process.
+      return this.fail(new FulcrumError(err instanceof ResponseParseError ? 'FUL_ERR_BAD_RESPONSE' : 'FUL_ERR_INTERNAL', { cause: err }));
+    }
+    if (complete) this.responded();
+  };
+
+  /** The refusal went down whole. */
+  private responded(): void {
+    if (!this.res.writableEnded) this.res.end();
+    // RFC 9110 §15.6: a 5xx says the backend could not serve; passive health counts it as a failure.
+    this.finish(this.status, undefined, this.status >= 500 ? 'failure' : 'success');
+  }
+
+  private upstreamTimedOut(): void {
+    if (this.phase === 'connecting') return this.fail(new FulcrumError('FUL_ERR_CONNECT_TIMEOUT'));
+    if (this.phase === 'answering') return this.fail(new FulcrumError('FUL_ERR_RESPONSE_TIMEOUT'));
+    if (this.phase === 'responding') return this.fail(new FulcrumError('FUL_ERR_RESPONSE_TIMEOUT', { message: 'the backend stalled mid-body' }));
+    this.destroy(); // an idle tunnel
+  }
+
+  private upstreamClosed(): void {
+    switch (this.phase) {
+      case 'connecting':
+        return this.fail(connectFailure(this.socketError));
+      case 'answering':
+        return this.fail(new FulcrumError('FUL_ERR_BACKEND_RESET', { cause: this.socketError }));
+      case 'responding':
+        if (this.socketError === undefined && this.answer.finish()) return this.responded();
+        return this.fail(new FulcrumError('FUL_ERR_BACKEND_RESET', { cause: this.socketError, message: 'the backend closed the connection mid-body' }));
+      case 'tunnel':
+        this.client!.destroy();
+        return this.finish(101, undefined, 'success');
+    }
+  }
+
+  /** Joins the sockets; either side's end, error or idleness ends both. */
+  private join(client: net.Socket, upstream: net.Socket): void {
+    const idle = this.pool!.config.timeouts.idle;
+    upstream.off('data', this.onUpstreamData);
+    upstream.setTimeout(idle);
+    client.setTimeout(idle);
+    client.on('timeout', () => this.destroy());
+    client.on('error', () => upstream.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.pipe(client);
+    client.pipe(upstream);
+  }
+
+  /** The one place an upgrade's error becomes a response (the pipeline's failToProxy, for upgrades). */
+  private fail(error: FulcrumError): void {
+    if (this.phase === 'done') return;
+    this.log.warn({ reqId: this.requestId, code: error.code, url: this.req.url }, `upgrade failed: ${error.message}`);
+    this.finish(error.status, error.code, error.source === 'backend' ? 'failure' : 'success');
+    const { res } = this;
+    if (res.writableEnded || res.destroyed) return;
+    if (res.headersSent) return res.destroy(); // too late for a status: the client sees the response cut
+    const body = `${error.status} ${error.message}\ncode: ${error.code}\nrequest-id: ${this.requestId}\n`;
+    res.writeHead(error.status, [
+      'content-type', 'text/plain; charset=utf-8',
+      'content-length', String(Buffer.byteLength(body)),
+      'x-request-id', this.requestId,
+      'cache-control', 'no-store',
+    ]);
+    res.end(body);
+  }
+
+  /** Releases everything once: the backend's slot and count, the queue, the timers; records the outcome. */
+  private finish(status: number, code: ErrorCode | undefined, outcome: 'success' | 'failure'): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    clearTimeout(this.queueTimer);
+    this.proxy.tunnels.delete(this);
+    this.upstream?.destroy(); // a refused upgrade's connection is not reused: it was opened for a tunnel
+    const { pool, backend } = this;
+    const { stats, clock, reportOutcome } = this.proxy.deps;
+    stats.record(pool?.name ?? '-', backend?.id, status, clock.now() - this.startedAt, code);
+    if (pool === undefined || backend === undefined) return;
+    this.leaveQueue();
+    backend.inFlight--;
+    this.claim?.release();
+    reportOutcome(pool.name, backend, outcome);
+  }
+
+  private leaveQueue(): void {
+    if (!this.pending) return;
+    this.pending = false;
+    this.pool!.pending--;
+  }
+}
+
+/** A field's value by lower-case name, or undefined. */
+function fieldValue(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
+  return undefined;
 }

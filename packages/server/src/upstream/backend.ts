@@ -26,6 +26,9 @@ export class Backend {
   readonly url: URL;
   /** host:port, for the Host header of probes and for logs. */
   readonly authority: string;
+  /** The address to dial: a URL keeps an IPv6 literal's brackets (`[::1]`), a socket address must not. */
+  readonly host: string;
+  readonly port: number;
   /** Configured relative weight. */
   weight: number;
   maxConnections: number;
@@ -39,6 +42,8 @@ export class Backend {
     this.url = new URL(options.url);
     this.id = this.url.origin;
     this.authority = this.url.host;
+    this.host = this.url.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.port = Number(this.url.port || 80);
     this.weight = options.weight;
     this.maxConnections = options.maxConnections;
   }

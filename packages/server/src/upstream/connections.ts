@@ -28,8 +28,8 @@ export class UpstreamConnections {
     if (existing && existing.settings === settings) return existing.client;
     existing?.client.close();
     const client = new Http1Client({
-      host: backend.url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(backend.url.port || 80),
+      host: backend.host,
+      port: backend.port,
       maxConnections: backend.maxConnections,
       connectTimeout: connect,
       idleTimeout: idle,

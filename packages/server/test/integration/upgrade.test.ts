@@ -4,11 +4,11 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { closedPort } from '../support/backend.ts';
 import { pools, request } from '../support/client.ts';
 import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
-import { startWebSocketBackend, type WebSocketBackend } from '../support/websocket.ts';
+import { RawClient } from '../support/raw-client.ts';
+import { acceptKey, startWebSocketBackend, upgradeRequest, type WebSocketBackend } from '../support/websocket.ts';
 
 /** Sockets opened by a test, closed after it. */
 const sockets: WebSocket[] = [];
@@ -41,26 +41,6 @@ async function closeAndWait(ws: WebSocket): Promise<void> {
   const closed = new Promise<void>((resolve) => ws.addEventListener('close', () => resolve(), { once: true }));
   ws.close();
   await closed;
-}
-
-/** An upgrade request by node:http, to see a refusal (the WebSocket API hides the status). */
-function upgradeRequest(url: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, {
-      agent: false,
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode!, text: '' });
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
-    });
-    req.on('error', reject);
-  });
 }
 
 describe('WebSocket tunnel', () => {
@@ -122,6 +102,28 @@ describe('WebSocket tunnel', () => {
     backend.refuse = { status: 403, body: 'forbidden' };
     await upgradeRequest(`${fulcrum.url}/chat`);
     await eventually(async () => (await pools(fulcrum.adminUrl))[0]!.backends[0]!.inFlight === 0, 2000, 'inFlight back to 0');
+  });
+
+  test('bytes the client sends before the 101 wait, then reach the backend as the tunnel\'s first bytes', async () => {
+    const client = await RawClient.open(fulcrum.proxyPort);
+    try {
+      const frame = Buffer.from([0x81, 5, ...Buffer.from('early')]); // an unmasked text frame: enough for this backend
+      client.write(
+        Buffer.concat([
+          Buffer.from('GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'),
+          frame,
+        ]),
+      );
+      const switched = await client.response();
+      assert.equal(switched.status, 101);
+      assert.equal(switched.headers.upgrade, 'websocket');
+      assert.match(switched.headers.connection ?? '', /upgrade/i);
+      assert.equal(switched.headers['sec-websocket-accept'], acceptKey('dGhlIHNhbXBsZSBub25jZQ=='));
+      const echo = await client.bytes(2 + 'ws0:early'.length);
+      assert.equal(echo.subarray(2).toString(), 'ws0:early');
+    } finally {
+      client.close();
+    }
   });
 
   test('closing the backend side closes the client\'s WebSocket', async () => {

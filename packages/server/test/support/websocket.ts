@@ -16,6 +16,9 @@ export interface WebSocketBackend {
   readonly upgrades: http.IncomingHttpHeaders[];
   /** Open tunnels. */
   readonly open: Set<Socket>;
+  /** TCP connections open now (tunnels and plain keep-alive ones), and the most ever open at once. */
+  connections(): number;
+  readonly peakConnections: number;
   /** When set, upgrades are refused with this status and body. */
   refuse: { status: number; body: string } | undefined;
   close(): Promise<void>;
@@ -61,17 +64,19 @@ function parseFrame(buf: Buffer): Frame | undefined {
   return { opcode, payload, size: offset + length };
 }
 
-export async function startWebSocketBackend(name: string): Promise<WebSocketBackend> {
+/** `host`: the loopback address to listen on ('::1' for an IPv6 backend, whose URL then has brackets). */
+export async function startWebSocketBackend(name: string, host = '127.0.0.1'): Promise<WebSocketBackend> {
   const sockets = new Set<Socket>();
   const open = new Set<Socket>();
   const upgrades: http.IncomingHttpHeaders[] = [];
-  const backend = { refuse: undefined as WebSocketBackend['refuse'] };
+  const backend = { refuse: undefined as WebSocketBackend['refuse'], peak: 0 };
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(name);
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
+    backend.peak = Math.max(backend.peak, sockets.size);
     s.on('close', () => sockets.delete(s));
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
@@ -88,6 +93,7 @@ export async function startWebSocketBackend(name: string): Promise<WebSocketBack
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     socket.on('error', () => socket.destroy());
+    socket.on('end', () => socket.end()); // node:http leaves an upgraded socket half-open: a client that left is gone
     let pending = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
@@ -102,13 +108,17 @@ export async function startWebSocketBackend(name: string): Promise<WebSocketBack
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     name,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     upgrades,
     open,
+    connections: () => sockets.size,
+    get peakConnections() {
+      return backend.peak;
+    },
     get refuse() {
       return backend.refuse;
     },
@@ -121,4 +131,35 @@ export async function startWebSocketBackend(name: string): Promise<WebSocketBack
         for (const s of sockets) s.destroy();
       }),
   };
+}
+
+/** Whether this machine can listen on the IPv6 loopback (some containers have IPv6 off). */
+export async function hasIpv6Loopback(): Promise<boolean> {
+  const server = http.createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(0, '::1', () => resolve(true));
+  });
+  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return ok;
+}
+
+/** A WebSocket upgrade request by node:http, to see a refusal (the WebSocket API hides the status). */
+export function upgradeRequest(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, {
+      agent: false,
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode!, text: '' });
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
+    });
+    req.on('error', reject);
+  });
 }

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import type { Readable } from 'node:stream';
-import { FulcrumError } from '../../errors.ts';
+import { connectFailure, FulcrumError } from '../../errors.ts';
 import { ResponseParser, ResponseParseError, type ResponseHead } from '../../http1/response-parser.ts';
 import type { ExchangeControl, ExchangeHandler, UpstreamRequest } from './types.ts';
 
@@ -289,7 +289,7 @@ export class Http1Connection implements ExchangeControl {
       return;
     }
     if (!this.connected) {
-      return this.fail(new FulcrumError('FUL_ERR_CONNECT_FAILED', { cause: this.socketError }));
+      return this.fail(connectFailure(this.socketError));
     }
     // Closed before any byte of the response on a reused connection: the classic keep-alive race.
     const reused = this.served > 1 && !this.parser.started;
