@@ -10,7 +10,7 @@
  * requests is what request smuggling is made of.
  */
 import { show } from './framing-draft.ts';
-import { CHUNK_SIZE_LENIENCY, CHUNK_SIZE_SPACES, finalResponseHead, normaliseHeads, type HeadRange } from './framing-normalisations.ts';
+import { finalResponseHead, normaliseMessages, type HeadRange } from './framing-normalisations.ts';
 import { referenceParse, type ParsedMessage, type ReferenceParser } from './llhttp.ts';
 
 /** A message as a candidate (Fulcrum's parser, or what reached the backend) extracted it. */
@@ -68,10 +68,25 @@ export function responseDisagreements(ref: ReferenceParser, candidate: Extracted
   if (r.status !== candidate.status) return [{ kind: 'reads another status', detail: `${where}: llhttp read ${r.status}` }];
   const body = bodyDisagreement(where, r, candidate, ref);
   if (body !== undefined) return [body];
-  if (candidate.reusable === true && !r.keepAlive) {
-    return [{ kind: 'reuses a connection llhttp would close', detail: `${where}: llhttp reads it as the last on its connection` }];
+  if (candidate.reusable === true && asksToClose(r)) {
+    return [{ kind: 'reuses a connection the backend closes', detail: `${where}: HTTP/1.${r.minor}, Connection: ${connectionOf(r) || '(none)'}` }];
   }
   return [];
+}
+
+function connectionOf(m: ParsedMessage): string {
+  const values: string[] = [];
+  for (let i = 0; i < m.headers.length; i += 2) if (m.headers[i]!.toLowerCase() === 'connection') values.push(m.headers[i + 1]!.toLowerCase());
+  return values.join(', ');
+}
+
+/**
+ * Whether the response says the connection ends with it (RFC 9112 §9.3). Not llhttp's keep-alive flag, which
+ * is also false for a response to HEAD that has no length, though it has no body either.
+ */
+function asksToClose(m: ParsedMessage): boolean {
+  const tokens = connectionOf(m).split(',').map((t) => t.trim());
+  return m.minor === 0 ? !tokens.includes('keep-alive') : tokens.includes('close');
 }
 
 const escapeHigh = (s: string): string => s.replace(/[\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16)}`);
@@ -107,19 +122,17 @@ export interface Stream {
 
 /**
  * Judges the requests `candidate` extracted from `stream` (Fulcrum's parser, or what reached the backend) against
- * llhttp's strict reading; where they differ, against llhttp's reading of the stream normalised in the heads
- * Fulcrum found (`heads`), then also with the chunk-size leniency (framing-normalisations.ts).
+ * llhttp's strict reading; where they differ, against llhttp's reading of the stream normalised in the messages
+ * whose heads Fulcrum found at `heads` (framing-normalisations.ts).
  */
 export function judgeRequests(stream: Stream, heads: readonly HeadRange[], candidate: readonly Extracted[]): Verdict {
   const ref = referenceParse('request', stream.pieces);
   const disagreements = requestDisagreements(ref, candidate);
   if (disagreements.length === 0) return { disagreements, normalised: [], ref };
-  const n = normaliseHeads(stream.bytes, heads, 'request');
+  const n = normaliseMessages(stream.bytes, heads, 'request');
   const renamed = candidate.map((m, i) => (n.methodReplaced.has(i) ? { ...m, method: 'GET' } : m));
-  for (const lenient of [undefined, CHUNK_SIZE_LENIENCY]) {
-    if (n.applied.size === 0 && lenient === undefined) continue;
-    if (requestDisagreements(referenceParse('request', [n.bytes], { lenient }), renamed).length > 0) continue;
-    return { disagreements: [], normalised: [...n.applied, ...(lenient === undefined ? [] : [CHUNK_SIZE_SPACES])], ref };
+  if (n.applied.size > 0 && requestDisagreements(referenceParse('request', [n.bytes]), renamed).length === 0) {
+    return { disagreements: [], normalised: [...n.applied], ref };
   }
   return { disagreements, normalised: [], ref };
 }
@@ -133,13 +146,26 @@ export function judgeResponse(
   const ref = referenceParse('response', stream.pieces, options);
   const disagreements = responseDisagreements(ref, candidate);
   if (disagreements.length === 0 || candidate.status === undefined) return { disagreements, normalised: [], ref };
-  const n = normaliseHeads(stream.bytes, finalResponseHead(stream.bytes), 'response');
-  for (const lenient of [undefined, CHUNK_SIZE_LENIENCY]) {
-    if (n.applied.size === 0 && lenient === undefined) continue;
-    if (responseDisagreements(referenceParse('response', [n.bytes], { ...options, lenient }), candidate).length > 0) continue;
-    return { disagreements: [], normalised: [...n.applied, ...(lenient === undefined ? [] : [CHUNK_SIZE_SPACES])], ref };
+  const hasBody = !stream.isHead && candidate.status !== 204 && candidate.status !== 304;
+  const n = normaliseMessages(stream.bytes, finalResponseHead(stream.bytes), 'response', hasBody);
+  if (n.applied.size > 0 && responseDisagreements(referenceParse('response', [n.bytes], options), candidate).length === 0) {
+    return { disagreements: [], normalised: [...n.applied], ref };
   }
   return { disagreements, normalised: [], ref };
+}
+
+/**
+ * llhttp's whole first final response in a backend's stream, when it reads one both as sent and as normalised
+ * (Fulcrum may take either reading): what a client must then be given, or a 502.
+ */
+export function wholeResponse(stream: Stream & { readonly isHead: boolean; readonly close: boolean }): ParsedMessage | undefined {
+  const options = { eof: stream.close, noBody: () => stream.isHead };
+  const first = (bytes: readonly Buffer[]) => referenceParse('response', bytes, options).messages.find((m) => m.status >= 200 || m.status === 101);
+  const asSent = first(stream.pieces);
+  if (asSent?.complete !== true) return undefined;
+  const hasBody = !stream.isHead && asSent.status !== 204 && asSent.status !== 304;
+  const n = normaliseMessages(stream.bytes, finalResponseHead(stream.bytes), 'response', hasBody);
+  return n.applied.size === 0 || first([n.bytes])?.complete === true ? asSent : undefined;
 }
 
 /** Tolerated normalisations met, by name: printed by the tests, never silent. */
@@ -163,11 +189,14 @@ export interface Finding {
   readonly context: string;
 }
 
+/** Examples shown per group: FULCRUM_FUZZ_EXAMPLES=n shows more (all, with a large n). */
+const EXAMPLES = Number(process.env.FULCRUM_FUZZ_EXAMPLES ?? 3);
+
 /**
  * The findings grouped by kind, each group with its count and its shortest inputs: what a fixer needs first.
  * Empty when there are none.
  */
-export function report(title: string, seed: number, findings: readonly Finding[], examples = 3): string {
+export function report(title: string, seed: number, findings: readonly Finding[], examples = EXAMPLES): string {
   if (findings.length === 0) return '';
   const groups = new Map<string, Finding[]>();
   for (const f of findings) {

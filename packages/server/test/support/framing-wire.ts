@@ -141,7 +141,7 @@ export function rawClient(port: number, pieces: readonly Buffer[], options: Clie
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (end === 'closed') parser.end();
+      // No parser.end(): Fulcrum never frames an answer to an HTTP/1.1 client by closing, so EOF only cuts one.
       socket.destroy();
       parser.close();
       resolve({ responses: parser.messages.filter((m) => m.status >= 200 || m.status === 101), error: parser.error, end });

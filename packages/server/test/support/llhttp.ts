@@ -28,14 +28,10 @@ interface NativeParserClass {
   readonly kOnBody: number;
   readonly kOnMessageComplete: number;
   readonly kLenientNone: number;
-  readonly kLenientSpacesAfterChunkSize: number;
 }
 
 const common = createRequire(import.meta.url)('node:_http_common') as { HTTPParser: NativeParserClass; methods: string[] };
 const { HTTPParser } = common;
-
-/** llhttp's leniency that lets SP and HTAB follow a chunk size, which Fulcrum may normalise (it re-chunks bodies). */
-export const LENIENT_SPACES_AFTER_CHUNK_SIZE = HTTPParser.kLenientSpacesAfterChunkSize;
 
 /**
  * Method names by llhttp's enum index. The binding hands the index only; node's own table of all of them is not
@@ -79,8 +75,6 @@ export interface ParserOptions {
   readonly noBody?: (index: number) => boolean;
   /** Called when a message completes (used by the recording backend to answer). */
   readonly onComplete?: (message: ParsedMessage) => void;
-  /** llhttp lenient flags; none (strict, node:http's default) unless a test names one. */
-  readonly lenient?: number;
 }
 
 /** An incremental llhttp parser in strict mode, request or response side. */
@@ -88,8 +82,10 @@ export class ReferenceParser {
   readonly messages: ParsedMessage[] = [];
   /** Why parsing stopped: llhttp's code and reason, or the node:http server's Host check. */
   error: string | undefined = undefined;
-  /** Bytes consumed before the error, across all pieces. */
+  /** Bytes consumed before the error, across all pieces (for the Host check: before the piece it came in). */
   errorOffset = -1;
+  /** The target of the request the error stopped, when its request line had been read. */
+  errorTarget: string | undefined = undefined;
   private consumed = 0;
   private readonly parser = new HTTPParser();
   private readonly kind: 'request' | 'response';
@@ -103,7 +99,7 @@ export class ReferenceParser {
     this.kind = kind;
     this.options = options;
     const p = this.parser;
-    p.initialize(kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, 0, options.lenient ?? HTTPParser.kLenientNone);
+    p.initialize(kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientNone);
     // Heads with many fields arrive in parts before kOnHeadersComplete (as in node's parserOnHeaders).
     p[HTTPParser.kOnHeaders] = (headers: string[], url: string) => {
       this.pendingHeaders.push(...headers);
@@ -159,10 +155,11 @@ export class ReferenceParser {
     this.parser.close();
   }
 
-  private fail(error: string, offset: number): void {
+  private fail(error: string, offset: number, target = this.current?.complete === false ? this.current.target : undefined): void {
     if (this.error !== undefined) return;
     this.error = error;
     this.errorOffset = offset;
+    this.errorTarget = target === '' ? undefined : target;
   }
 
   private takeHeaders(): string[] {
@@ -191,7 +188,7 @@ export class ReferenceParser {
     if (this.error !== undefined) return 0; // refused by the Host check earlier in this same piece
     if (isRequest && minor === 1 && !hasField(headers, 'host')) {
       // node:http's requireHostHeader: answered 400 and closed, never handed to the application.
-      this.fail('node:http: HTTP/1.1 request without Host', this.consumed);
+      this.fail('node:http: HTTP/1.1 request without Host', this.consumed, url);
       this.current = undefined;
       return 0;
     }
