@@ -3,11 +3,18 @@
  * or until the connection closes. Shared by the request and the response side.
  */
 import { Http1ParseError } from './errors.ts';
+import { isFieldLine } from './fields.ts';
 
 export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'until-close' };
 
 const MAX_CHUNK_LINE = 1024;
-const HEX = /^[0-9a-fA-F]{1,12}$/;
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const QUOTED = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
+/**
+ * chunk-size [ chunk-ext ] (RFC 9112 §7.1.1), with no whitespace anywhere (as llhttp): a size line that a server
+ * behind could read another way (spaces, a bare LF, a quoted CRLF, control characters) is refused.
+ */
+const CHUNK_LINE = new RegExp(`^([0-9A-Fa-f]{1,12})(?:;${TOKEN}(?:=(?:${TOKEN}|${QUOTED}))?)*$`);
 
 const Phase = { LENGTH: 0, UNTIL_CLOSE: 1, CHUNK_SIZE: 2, CHUNK_DATA: 3, CHUNK_DATA_END: 4, TRAILERS: 5, DONE: 6 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
@@ -83,12 +90,13 @@ export class BodyDecoder {
             if (line.text !== '') throw new Http1ParseError('missing CRLF after chunk data');
             this.phase = Phase.CHUNK_SIZE;
           } else if (this.phase === Phase.CHUNK_SIZE) {
-            const semi = line.text.indexOf(';');
-            const size = (semi < 0 ? line.text : line.text.slice(0, semi)).trim();
-            if (!HEX.test(size)) throw new Http1ParseError('invalid chunk size');
-            this.remaining = parseInt(size, 16);
+            const m = CHUNK_LINE.exec(line.text);
+            if (m === null) throw new Http1ParseError('invalid chunk size line');
+            this.remaining = parseInt(m[1]!, 16);
             this.phase = this.remaining === 0 ? Phase.TRAILERS : Phase.CHUNK_DATA;
           } else if (line.text === '') this.phase = Phase.DONE;
+          // Trailers are dropped, but each must be a field line: a bare LF in one hides a message from a lax reader.
+          else if (!isFieldLine(line.text)) throw new Http1ParseError('invalid trailer field');
           break;
         }
       }

@@ -19,18 +19,24 @@ export interface Fields {
   /** Whether a Transfer-Encoding field was present, and whether chunked is its final coding. */
   readonly transferEncoding: boolean;
   readonly chunked: boolean;
+  /** Every transfer coding of every Transfer-Encoding field, in order, lower case. */
+  readonly transferCodings: readonly string[];
   /** Connection field values joined, lower case; '' when absent. */
   readonly connection: string;
   readonly hostCount: number;
   readonly host: string | undefined;
 }
 
-/** Parses lines[from..]; throws Http1ParseError. */
+/**
+ * Parses lines[from..]; throws Http1ParseError. Refused, because a server behind could read them otherwise (llhttp
+ * does, and is the reference of test/unit/http1/differential.test.ts): a Content-Length repeated with another
+ * spelling, chunked applied twice, an empty or malformed transfer coding, whitespace other than SP and HTAB.
+ */
 export function parseFields(lines: readonly string[], from: number): Fields {
   const raw: string[] = [];
   let contentLength = -1;
-  let transferEncoding = false;
-  let chunked = false;
+  let lengthText = '';
+  const transferCodings: string[] = [];
   let connection = '';
   let hostCount = 0;
   let host: string | undefined;
@@ -40,24 +46,21 @@ export function parseFields(lines: readonly string[], from: number): Fields {
     if (colon <= 0) throw new Http1ParseError('malformed header line');
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) throw new Http1ParseError('invalid header name'); // also rejects obs-fold and "Name :"
-    const value = line.slice(colon + 1).trim();
+    const value = trimOws(line.slice(colon + 1));
     if (BAD_VALUE.test(value)) throw new Http1ParseError('invalid header value');
     raw.push(name, value);
     // Cheap first-letter filter: most fields are none of these.
     const c = name.charCodeAt(0) | 0x20;
     if (c !== 0x63 && c !== 0x74 && c !== 0x68) continue;
     switch (name.toLowerCase()) {
-      case 'content-length': {
+      case 'content-length':
         if (!DIGITS.test(value) || value.length > 15) throw new Http1ParseError('invalid content-length');
-        const n = Number(value);
-        if (contentLength >= 0 && n !== contentLength) throw new Http1ParseError('conflicting content-length');
-        contentLength = n;
+        if (contentLength >= 0 && value !== lengthText) throw new Http1ParseError('conflicting content-length');
+        contentLength = Number(value);
+        lengthText = value;
         break;
-      }
       case 'transfer-encoding':
-        transferEncoding = true;
-        // RFC 9112 §6.3: chunked must be the final coding.
-        chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+        readCodings(value, transferCodings);
         break;
       case 'connection':
         connection = connection === '' ? value.toLowerCase() : `${connection}, ${value.toLowerCase()}`;
@@ -68,7 +71,35 @@ export function parseFields(lines: readonly string[], from: number): Fields {
         break;
     }
   }
-  return { raw, contentLength, transferEncoding, chunked, connection, hostCount, host };
+  const transferEncoding = transferCodings.length > 0;
+  // RFC 9112 §6.3: chunked must be the final coding; readCodings refused it anywhere else.
+  const chunked = transferEncoding && transferCodings[transferCodings.length - 1] === 'chunked';
+  return { raw, contentLength, transferEncoding, chunked, transferCodings, connection, hostCount, host };
+}
+
+/** Appends the codings of one Transfer-Encoding value; chunked only once, and last (RFC 9112 §7). */
+function readCodings(value: string, codings: string[]): void {
+  for (const part of value.split(',')) {
+    const coding = trimOws(part).toLowerCase();
+    if (!TOKEN.test(coding)) throw new Http1ParseError('invalid transfer coding');
+    if (codings[codings.length - 1] === 'chunked') throw new Http1ParseError('a transfer coding after chunked');
+    codings.push(coding);
+  }
+}
+
+/** Strips optional whitespace (RFC 9110 §5.6.3: SP and HTAB only; String.trim would also take VT, FF, NBSP). */
+function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** Whether a line is a valid field line (trailers; heads go through parseFields). */
+export function isFieldLine(line: string): boolean {
+  const colon = line.indexOf(':');
+  return colon > 0 && TOKEN.test(line.slice(0, colon)) && !BAD_VALUE.test(trimOws(line.slice(colon + 1)));
 }
 
 /**

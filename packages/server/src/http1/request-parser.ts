@@ -1,7 +1,7 @@
 /**
  * The strict HTTP/1.1 request head parser of Fulcrum's downstream side (RFC 9112), facing untrusted clients.
  * Whatever could be read two ways by two servers is refused (400): Transfer-Encoding with Content-Length, or on
- * HTTP/1.0, or without chunked as its final coding; conflicting lengths; a missing or repeated Host on HTTP/1.1;
+ * HTTP/1.0, or with any coding but chunked alone; conflicting lengths; a missing or repeated Host on HTTP/1.1;
  * obs-fold, bad names, control characters; a target with spaces or controls.
  */
 import type { Framing } from './body-decoder.ts';
@@ -49,7 +49,8 @@ export function parseRequestHead(text: string): RequestHead {
     // RFC 9112 §6.1, §6.3: refused rather than guessed, since a server behind could frame it otherwise.
     if (fields.contentLength >= 0) throw new Http1ParseError('both transfer-encoding and content-length');
     if (minor === 0) throw new Http1ParseError('transfer-encoding in an HTTP/1.0 request');
-    if (!fields.chunked) throw new Http1ParseError('transfer-encoding without chunked as its final coding');
+    // Only chunked: Fulcrum decodes it and frames the body anew, so another coding would reach the backend unnamed.
+    if (fields.transferCodings.length !== 1 || !fields.chunked) throw new Http1ParseError('unsupported transfer coding');
     framing = { kind: 'chunked' };
   } else if (fields.contentLength > 0) framing = { kind: 'length', length: fields.contentLength };
   else framing = { kind: 'none' };

@@ -32,6 +32,8 @@ export interface ResponseEvents {
 
 const MAX_HEAD_BYTES = 64 * 1024;
 const STATUS_CODE = /^\d{3}$/;
+/** reason-phrase = *( HTAB / SP / VCHAR / obs-text ) (RFC 9112 §4). */
+const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
 
 export class ResponseParser {
   private readonly head = new HeadReader(MAX_HEAD_BYTES);
@@ -108,7 +110,8 @@ export class ResponseParser {
       (minor === 0 || minor === 1) &&
       statusLine.charCodeAt(8) === 32 &&
       STATUS_CODE.test(statusLine.slice(9, 12)) &&
-      (statusLine.length === 12 || statusLine.charCodeAt(12) === 32);
+      (statusLine.length === 12 || statusLine.charCodeAt(12) === 32) &&
+      !BAD_REASON.test(statusLine); // a bare CR or LF in the reason would hide a field line from Fulcrum
     if (!wellFormed) throw new Http1ParseError(`bad status line: ${JSON.stringify(statusLine.slice(0, 40))}`);
     const status = Number(statusLine.slice(9, 12));
     if (status < 100) throw new Http1ParseError(`bad status code: ${status}`);
