@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BODY, BODY_TEXT } from './lib/body.ts';
+import { baselineCheckout } from './lib/baseline.ts';
 import { groupCpuSeconds, pinGroup } from './lib/cpu.ts';
 import { startFulcrumProcess } from './lib/fulcrum.ts';
 import { expectBody } from './lib/http-check.ts';
@@ -57,19 +58,18 @@ await group.run(async () => {
     if (settings.pin) pinGroup(managed.child.pid!, 0);
     targets.push({ name, url, managed, cpuUs: [], rps: [] });
   };
-  await add('Fulcrum workers=1', () =>
-    startFulcrumProcess(group, 'fulcrum', dir, { workers: 1, pool: { algorithm: 'round-robin', backends: backendUrls.map((url) => ({ url })) } }),
-  );
-  for (const [name, file] of [
-    ['node:http + undici Pool.dispatch', 'undici-proxy.ts'],
-  ] as const) {
-    await add(name, async () => {
-      const port = await freePort();
-      const args = [path.join(import.meta.dirname, 'proxies', file), '--port', String(port), '--backends', backendUrls.join(',')];
-      const managed = await group.startListening({ name, command: process.execPath, args }, port);
-      return { url: `http://127.0.0.1:${port}`, managed };
-    });
+  const pool = { algorithm: 'round-robin', backends: backendUrls.map((url) => ({ url })) };
+  await add('Fulcrum workers=1', () => startFulcrumProcess(group, 'fulcrum', dir, { workers: 1, pool }));
+  const baseline = baselineCheckout(group, dir);
+  if (baseline !== undefined) {
+    await add(`Fulcrum workers=1 (${baseline.revision})`, () => startFulcrumProcess(group, 'fulcrum-baseline', dir, { workers: 1, pool, root: baseline.root }));
   }
+  await add('node:http + undici Pool.dispatch', async () => {
+    const port = await freePort();
+    const args = [path.join(import.meta.dirname, 'proxies', 'undici-proxy.ts'), '--port', String(port), '--backends', backendUrls.join(',')];
+    const managed = await group.startListening({ name: 'undici proxy', command: process.execPath, args }, port);
+    return { url: `http://127.0.0.1:${port}`, managed };
+  });
   await add('nginx', async () => {
     const port = await freePort();
     const nginxHome = path.join(dir, 'nginx-proxy');
@@ -104,7 +104,7 @@ await group.run(async () => {
     machineHeader(
       'CPU per request',
       host,
-      `BENCH_PIN=${s.pin ? 1 : 0} BENCH_ROUNDS=${s.rounds} npm run bench:cpu`,
+      `BENCH_PIN=${s.pin ? 1 : 0} BENCH_ROUNDS=${s.rounds}${baseline ? ` BENCH_BASELINE=${baseline.revision}` : ''} npm run bench:cpu`,
       `wrk -t1 -c${s.connections} -d${s.durationSec}s GET / (1 KB), ${s.rounds} interleaved rounds; ${s.pin ? 'proxy pinned to core 0, wrk and 3 nginx backends to core 1' : 'unpinned'}; CPU of the proxy's process group from /proc.`,
     ),
     '',

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BODY, BODY_TEXT } from './lib/body.ts';
+import { baselineCheckout, type Baseline } from './lib/baseline.ts';
 import { FULCRUM_BIN, fulcrumMissing, startFulcrum } from './lib/fulcrum.ts';
 import { haproxyConf, startHaproxy } from './lib/haproxy.ts';
 import { expectBody } from './lib/http-check.ts';
@@ -42,10 +43,11 @@ await group.run(async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fulcrum-bench-'));
   group.onCleanup(() => rm(dir, { recursive: true, force: true }));
 
+  const baseline = baselineCheckout(group, dir);
   const backendPorts = await startBackends(nginx, dir);
   const backendKind = nginx ? 'nginx (worker_processes 1, `return 200`)' : 'one Node process (nginx not installed)';
   process.stderr.write(`backends: ports ${backendPorts.join(', ')}, served by ${backendKind}\n`);
-  const targets = await startTargets(backendPorts, nginx, findExecutable('haproxy'), dir);
+  const targets = await startTargets(backendPorts, nginx, findExecutable('haproxy'), dir, baseline);
   const results = await measureRounds(group, targets.filter((t) => t.url !== undefined), { wrk, path: '/', ...settings });
   const rows = summarizeRounds(targets, results);
   await report(rows, backendKind);
@@ -57,22 +59,25 @@ async function startTargets(
   nginx: string | undefined,
   haproxy: string | undefined,
   dir: string,
+  baseline: Baseline | undefined,
 ): Promise<Target[]> {
   const backendUrls = backendPorts.map((p) => `http://127.0.0.1:${p}`);
   const checked = (name: string, start: () => Promise<string>) =>
     prepare(name, start, (url) => expectBody(`${url}/`, BODY));
   const missing = await fulcrumMissing();
-  const fulcrum = (workers: 1 | 'auto') => {
-    const name = `Fulcrum workers=${workers}`;
+  const fulcrum = (workers: 1 | 'auto', root?: string) => {
+    const name = `Fulcrum workers=${workers}${root === undefined ? '' : ` (${baseline!.revision})`}`;
     if (missing !== undefined) return Promise.resolve(skipped(name, missing));
     const pool = { algorithm: 'round-robin', backends: backendUrls.map((url) => ({ url })) };
-    return checked(name, () => startFulcrum(group, `fulcrum-${workers}`, dir, { workers, pool }));
+    return checked(name, () => startFulcrum(group, `fulcrum-${workers}${root === undefined ? '' : '-baseline'}`, dir, { workers, pool, root }));
   };
 
   const targets: Target[] = [
     await checked('direct (one backend)', async () => backendUrls[0]!),
     await fulcrum(1),
+    ...(baseline === undefined ? [] : [await fulcrum(1, baseline.root)]),
     await fulcrum('auto'),
+    ...(baseline === undefined ? [] : [await fulcrum('auto', baseline.root)]),
     nginx === undefined
       ? skipped('nginx', 'skipped: nginx is not installed')
       : await checked('nginx', async () => {
@@ -144,7 +149,7 @@ async function report(rows: readonly Row[], backendKind: string): Promise<void> 
     machineHeader(
       'Throughput',
       m,
-      `BENCH_DURATION=${s.durationSec} BENCH_ROUNDS=${s.rounds} npm run bench`,
+      `BENCH_DURATION=${s.durationSec} BENCH_ROUNDS=${s.rounds}${process.env.BENCH_BASELINE ? ` BENCH_BASELINE=${process.env.BENCH_BASELINE}` : ''} npm run bench`,
       `Load: \`wrk -t${s.threads} -c${s.connections} -d${s.durationSec}s\` GET /, ${s.rounds} interleaved rounds after a ${s.warmupSec}s warm-up per target; medians of the rounds. Backends: 3, 1 KB body, ${backendKind}. Ratios are of req/s.`,
     ),
     '',

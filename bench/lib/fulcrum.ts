@@ -24,6 +24,8 @@ export interface FulcrumOptions {
   readonly routes?: readonly object[];
   /** The top-level `cache` section (store and its settings); left out when undefined. */
   readonly cache?: object;
+  /** A checkout of another revision to run instead of this one (see baseline.ts). */
+  readonly root?: string;
 }
 
 /** The reason Fulcrum cannot run at all, or undefined when its binary is there. */
@@ -88,12 +90,13 @@ async function startOnce(
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name.replace(/[^A-Za-z0-9_-]+/g, '-')}.yaml`);
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+  const root = opts.root ?? REPO_ROOT;
   const managed = await group.startListening(
     {
       name,
       command: 'sh',
-      args: [path.join(REPO_ROOT, 'scripts', 'node.sh'), FULCRUM_BIN, 'start', '--config', file],
-      cwd: REPO_ROOT,
+      args: [path.join(root, 'scripts', 'node.sh'), path.relative(REPO_ROOT, FULCRUM_BIN), 'start', '--config', file],
+      cwd: root,
     },
     port!,
     20_000,
