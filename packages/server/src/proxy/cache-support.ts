@@ -221,9 +221,8 @@ export function refreshInBackground(
 
 /**
  * Fields the client's own exchange owns, which a refresh (a request of Fulcrum's, with no body) must not carry:
- * body framing, since framing follows what is sent and a refresh sends no body (a stale Content-Length would make
- * the backend read the next request on the connection as this one's body); and the client's conditionals and
- * ranges, which the refresh's own conditionals replace.
+ * body framing (the upstream connection frames it as bodyless, and the forwarded list never holds framing fields:
+ * this keeps it so should that change); and the client's conditionals and ranges, which the refresh's own replace.
  */
 const CLIENT_EXCHANGE_ONLY = new Set([
   'content-length', 'transfer-encoding',

@@ -24,6 +24,7 @@ import type { Pool } from '../upstream/pool.ts';
 import type { TrafficStats } from '../observability/stats.ts';
 import { stickyToken } from '../balancing/sticky.ts';
 import { RequestContext } from './context.ts';
+import { writeErrorResponse } from './error-response.ts';
 import { Exchange } from './exchange.ts';
 import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders } from './forwarding.ts';
 import { cookieValue } from './request-keys.ts';
@@ -407,17 +408,10 @@ export class Pipeline {
     }
     ctx.status = error.status;
     ctx.responseStarted = true;
-    const body = `${error.status} ${error.message}\ncode: ${error.code}\nrequest-id: ${ctx.requestId}\n`;
     // A client's error with a body on the way: close rather than read what may be a flood. Otherwise an
     // unread body is dropped by the connection, which then carries on.
     if ((error.source === 'client' && ctx.req.body !== null) || this.draining) res.closeAfter = true;
-    res.writeHead(error.status, [
-      'content-type', 'text/plain; charset=utf-8',
-      'content-length', String(Buffer.byteLength(body)),
-      'x-request-id', ctx.requestId,
-      'cache-control', 'no-store',
-    ]);
-    res.end(body);
+    writeErrorResponse(res, error, ctx.requestId);
   }
 
   /** Set on SIGTERM: responses close their connections. */

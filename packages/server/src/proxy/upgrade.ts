@@ -24,6 +24,7 @@ import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders, type
 import type { Pipeline, PipelineDeps } from './pipeline.ts';
 import { cookieValue } from './request-keys.ts';
 import { Refused } from '../uri.ts';
+import { writeErrorResponse } from './error-response.ts';
 import { UpgradeAnswer, type AnswerEvents } from './upgrade-answer.ts';
 
 type Deps = Pick<PipelineDeps, 'log' | 'reportOutcome' | 'stats' | 'clock'>;
@@ -276,14 +277,7 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
     const { res } = this;
     if (res.writableEnded || res.destroyed) return;
     if (res.headersSent) return res.destroy(); // too late for a status: the client sees the response cut
-    const body = `${error.status} ${error.message}\ncode: ${error.code}\nrequest-id: ${this.requestId}\n`;
-    res.writeHead(error.status, [
-      'content-type', 'text/plain; charset=utf-8',
-      'content-length', String(Buffer.byteLength(body)),
-      'x-request-id', this.requestId,
-      'cache-control', 'no-store',
-    ]);
-    res.end(body);
+    writeErrorResponse(res, error, this.requestId);
   }
 
   /** Releases everything once: the backend's slot and count, the queue, the timers; records the outcome. */

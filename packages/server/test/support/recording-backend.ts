@@ -1,12 +1,12 @@
 /**
  * A raw TCP backend that records exactly the bytes Fulcrum sent it and reads them with llhttp, the parser inside
- * node:http, in strict mode: the requests a real backend would see, one per message llhttp finds, whatever the
- * header list claimed. Each request is answered as `respond` says (by default 200 with "METHOD URL" as body).
+ * node:http, in strict mode (llhttp.ts): the requests a real backend would see, one per message llhttp finds,
+ * whatever the header list claimed. Each is answered as `respond` says (by default 200, "METHOD URL" as body);
+ * framing-wire.ts has the fixed-answer variant the differential end-to-end tests share.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-// @ts-expect-error: node's internal parser binding has no types; node:http itself parses with it.
-import { HTTPParser, methods } from '_http_common';
+import { ReferenceParser } from './llhttp.ts';
 
 export interface ReceivedRequest {
   readonly method: string;
@@ -57,12 +57,19 @@ export async function startRecordingBackend(respond: Respond = echo): Promise<Re
     socket.on('error', () => {});
     const received: Buffer[] = [];
     backend.connections.push(received);
-    const parser = requestParser(socket, backend);
+    const parser = new ReferenceParser('request', {
+      onComplete: (m) => {
+        const req: ReceivedRequest = { method: m.method, url: m.target, headers: m.headers, body: m.body };
+        backend.requests.push(req);
+        const reply = backend.respond(req, socket);
+        if (reply !== undefined) socket.write(reply);
+      },
+    });
     socket.on('data', (data: Buffer) => {
       received.push(data);
-      const result = parser.execute(data);
-      if (result instanceof Error) {
-        backend.parseErrors.push(`${(result as Error & { code?: string }).code ?? ''} ${result.message}`);
+      parser.push(data);
+      if (parser.error !== undefined && !socket.destroyed) {
+        backend.parseErrors.push(parser.error);
         socket.destroy();
       }
     });
@@ -71,37 +78,6 @@ export async function startRecordingBackend(respond: Respond = echo): Promise<Re
   backend.port = (server.address() as AddressInfo).port;
   backend.url = `http://127.0.0.1:${backend.port}`;
   return backend;
-}
-
-function requestParser(socket: net.Socket, backend: RecordingBackend): { execute(data: Buffer): number | Error } {
-  const parser = new HTTPParser();
-  parser.initialize(HTTPParser.REQUEST, {}, 0, 0);
-  let headers: string[] = [];
-  let url = '';
-  let method = '';
-  let body: Buffer[] = [];
-  // llhttp hands long header lists over in parts before the head completes.
-  parser[HTTPParser.kOnHeaders] = (part: string[], partUrl: string) => {
-    headers.push(...part);
-    url += partUrl;
-  };
-  parser[HTTPParser.kOnHeadersComplete] = (_maj: number, _min: number, all: string[] | undefined, m: number, u: string | undefined) => {
-    if (all !== undefined) headers = all;
-    if (u !== undefined) url = u;
-    method = methods[m] as string;
-    return 0;
-  };
-  parser[HTTPParser.kOnBody] = (chunk: Buffer) => body.push(Buffer.from(chunk));
-  parser[HTTPParser.kOnMessageComplete] = () => {
-    const req: ReceivedRequest = { method, url, headers, body: Buffer.concat(body) };
-    headers = [];
-    url = '';
-    body = [];
-    backend.requests.push(req);
-    const reply = backend.respond(req, socket);
-    if (reply !== undefined) socket.write(reply);
-  };
-  return parser;
 }
 
 /** A field's values in a flat list, by lower-case name. */
