@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BODY, BODY_TEXT } from './lib/body.ts';
-import { baselineCheckout } from './lib/baseline.ts';
+import { baselineCheckouts } from './lib/baseline.ts';
 import { groupCpuSeconds, pinGroup } from './lib/cpu.ts';
 import { startFulcrumProcess } from './lib/fulcrum.ts';
 import { expectBody } from './lib/http-check.ts';
@@ -60,9 +60,9 @@ await group.run(async () => {
   };
   const pool = { algorithm: 'round-robin', backends: backendUrls.map((url) => ({ url })) };
   await add('Fulcrum workers=1', () => startFulcrumProcess(group, 'fulcrum', dir, { workers: 1, pool }));
-  const baseline = baselineCheckout(group, dir);
-  if (baseline !== undefined) {
-    await add(`Fulcrum workers=1 (${baseline.revision})`, () => startFulcrumProcess(group, 'fulcrum-baseline', dir, { workers: 1, pool, root: baseline.root }));
+  const baselines = baselineCheckouts(group, dir);
+  for (const [i, b] of baselines.entries()) {
+    await add(`Fulcrum workers=1 (${b.revision})`, () => startFulcrumProcess(group, `fulcrum-baseline-${i}`, dir, { workers: 1, pool, root: b.root }));
   }
   await add('node:http + undici Pool.dispatch', async () => {
     const port = await freePort();
@@ -104,7 +104,7 @@ await group.run(async () => {
     machineHeader(
       'CPU per request',
       host,
-      `BENCH_PIN=${s.pin ? 1 : 0} BENCH_ROUNDS=${s.rounds}${baseline ? ` BENCH_BASELINE=${baseline.revision}` : ''} npm run bench:cpu`,
+      `BENCH_PIN=${s.pin ? 1 : 0} BENCH_ROUNDS=${s.rounds}${baselines.length > 0 ? ` BENCH_BASELINE=${baselines.map((b) => b.revision).join(',')}` : ''} npm run bench:cpu`,
       `wrk -t1 -c${s.connections} -d${s.durationSec}s GET / (1 KB), ${s.rounds} interleaved rounds; ${s.pin ? 'proxy pinned to core 0, wrk and 3 nginx backends to core 1' : 'unpinned'}; CPU of the proxy's process group from /proc.`,
     ),
     '',

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BODY, BODY_TEXT } from './lib/body.ts';
-import { baselineCheckout, type Baseline } from './lib/baseline.ts';
+import { baselineCheckouts, type Baseline } from './lib/baseline.ts';
 import { FULCRUM_BIN, fulcrumMissing, startFulcrum } from './lib/fulcrum.ts';
 import { haproxyConf, startHaproxy } from './lib/haproxy.ts';
 import { expectBody } from './lib/http-check.ts';
@@ -43,7 +43,7 @@ await group.run(async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fulcrum-bench-'));
   group.onCleanup(() => rm(dir, { recursive: true, force: true }));
 
-  const baseline = baselineCheckout(group, dir);
+  const baseline = baselineCheckouts(group, dir)[0]; // the first only: every Fulcrum row here is two targets
   const backendPorts = await startBackends(nginx, dir);
   const backendKind = nginx ? 'nginx (worker_processes 1, `return 200`)' : 'one Node process (nginx not installed)';
   process.stderr.write(`backends: ports ${backendPorts.join(', ')}, served by ${backendKind}\n`);
