@@ -117,7 +117,8 @@ const CONNECTION_OPTIONS = new Set(['close', 'keep-alive', 'upgrade']);
  * `keep-alive`, `close`, `upgrade`).
  */
 export function nominatedFields(connection: string): Set<string> | undefined {
-  if (connection === '') return undefined;
+  // Nearly every message: one option and no field name (no split, no set).
+  if (connection === '' || connection === 'keep-alive' || connection === 'close') return undefined;
   let named: Set<string> | undefined;
   for (const t of connection.toLowerCase().split(',')) {
     const token = t.trim();

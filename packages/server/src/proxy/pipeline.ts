@@ -457,13 +457,13 @@ export class Pipeline {
 }
 
 /** Methods whose request means something with content: without a body they still say `content-length: 0`. */
-const CONTENT_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const hasContentMethod = (m: string) => m === 'POST' || m === 'PUT' || m === 'PATCH';
 
 /** The request body as the backend gets it, framed from what the parser decided (never from forwarded fields). */
 function upstreamBodyOf(req: DownstreamRequest): UpstreamBody {
   const { framing, body } = req;
   if (body === null || framing.kind === 'none' || framing.kind === 'until-close') {
-    return CONTENT_METHODS.has(req.method) ? EMPTY_BODY : NO_BODY;
+    return hasContentMethod(req.method) ? EMPTY_BODY : NO_BODY;
   }
   return framing.kind === 'length' ? { kind: 'length', length: framing.length, stream: body } : { kind: 'chunked', stream: body };
 }
