@@ -119,7 +119,8 @@ export class ClientConnection implements ResponseOwner {
    * backend); an unread body dropped after an early answer stops being waited for as well.
    */
   private checkBody(now: number): void {
-    if (this.bodyDone || this.bodyPaused) return;
+    // Paused: Fulcrum holds the body back. Expecting 100-continue: the client waits for Fulcrum to ask for it.
+    if (this.bodyDone || this.bodyPaused || this.expectContinue) return;
     if (this.discarded >= 0) {
       if (now >= this.bodyDeadline || now >= this.lingerUntil) this.close();
       return;
@@ -210,13 +211,13 @@ export class ClientConnection implements ResponseOwner {
     this.body = hasBody ? new RequestBody(() => this.wantBody()) : null;
     this.bodyDone = !hasBody;
     this.expectContinue = head.expectContinue;
-    if (hasBody) {
-      this.bodyDecoder.start(head.framing);
-      this.bodyDeadline = performance.now() + this.body!.idleTimeout;
-    }
+    if (hasBody) this.bodyDecoder.start(head.framing);
     const res = new DownstreamResponse(this.socket, this, head.minor, head.method === 'HEAD', head.keepAlive && !this.draining);
     this.res = res;
-    this.handlers.onRequest(new DownstreamRequest(head, this.remoteAddress, this.body), res);
+    const body = this.body;
+    this.handlers.onRequest(new DownstreamRequest(head, this.remoteAddress, body), res);
+    // After the pipeline routed the request, which sets the body's timeout from its pool.
+    if (body !== null) this.bodyDeadline = performance.now() + body.idleTimeout;
   }
 
   private onBodyChunk(chunk: Buffer): void {
@@ -247,6 +248,7 @@ export class ClientConnection implements ResponseOwner {
     if (this.expectContinue) {
       this.expectContinue = false;
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      if (this.body !== null) this.bodyDeadline = performance.now() + this.body.idleTimeout; // its wait starts now
     }
     if (this.bodyPaused) {
       this.bodyPaused = false;

@@ -182,6 +182,14 @@ describe('issue 13 #11: slow request bodies are the client\'s, not the backend\'
     assert.equal((await request(`${fulcrum.url}/web/next`)).status, 200);
   });
 
+  test('a body that never starts gets 408 after timeouts.client_body too', async () => {
+    const client = openClient();
+    client.socket.write('POST /web/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n');
+    const ms = await client.closed;
+    assert.equal(statusOf(client.received()), 408);
+    assert.ok(ms < 2000, `closed after ${ms} ms`);
+  });
+
   test('a long upload whose pieces keep coming is not cut by the response timeout, which starts once it is sent', async () => {
     origin.handle((_req, res, body) => res.end(`got ${body.length}`));
     const pieces = Array.from({ length: 8 }, () => 'x'.repeat(100));
@@ -194,6 +202,36 @@ describe('issue 13 #11: slow request bodies are the client\'s, not the backend\'
     await client.closed;
     assert.equal(statusOf(client.received()), 200);
     assert.ok(client.received().endsWith('got 800'));
+  });
+
+  test('a client waiting for 100 Continue is not timed out while its request waits for a backend connection', async () => {
+    const slow = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.end(`done ${req.url}`), req.url === '/busy' ? 600 : 0));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(slow.address() as net.AddressInfo).port}`;
+    // One connection: the second request queues behind the first for longer than client_body.
+    const proxy = await startFulcrum({
+      pools: { one: { backends: [{ url, max_connections: 1 }], timeouts: { client_body: '200ms' } } },
+    });
+    try {
+      const busy = request(`${proxy.url}/busy`);
+      await new Promise((r) => setTimeout(r, 50));
+      const client = openClient(proxy.proxyPort);
+      client.socket.write('POST /queued HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
+      client.socket.on('data', (d: Buffer) => {
+        if (d.toString('latin1').startsWith('HTTP/1.1 100')) client.socket.write('hello');
+      });
+      await client.closed;
+      assert.match(client.received(), /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+      assert.ok(client.received().endsWith('done /queued'));
+      assert.equal((await busy).status, 200);
+    } finally {
+      await proxy.stop();
+      slow.closeAllConnections();
+      slow.close();
+    }
   });
 
   test('after an early answer, an unread body is waited for no longer than the body timeout', async () => {
