@@ -73,24 +73,3 @@ function isDnsFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null | undefined)?.code;
   return typeof code === 'string' && DNS_FAILURES.has(code);
 }
-
-/** Translates a foreign error (a socket's) into the catalogue, keeping it as the cause. */
-export function toFulcrumError(err: unknown): FulcrumError {
-  if (err instanceof FulcrumError) return err;
-  const code = (err as { code?: string } | null)?.code;
-  if (isDnsFailure(err)) return new FulcrumError('FUL_ERR_DNS_FAILED', { cause: err });
-  switch (code) {
-    case 'ECONNREFUSED':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-      return new FulcrumError('FUL_ERR_CONNECT_FAILED', { cause: err });
-    case 'ETIMEDOUT':
-      return new FulcrumError('FUL_ERR_CONNECT_TIMEOUT', { cause: err });
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return new FulcrumError('FUL_ERR_BACKEND_RESET', { cause: err });
-    default:
-      return new FulcrumError('FUL_ERR_INTERNAL', { cause: err });
-  }
-}

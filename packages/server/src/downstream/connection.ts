@@ -174,7 +174,7 @@ export class ClientConnection implements ResponseOwner {
   private consume(data: Buffer, offset: number): void {
     while (offset < data.length && this.state !== 'closed' && this.state !== 'upgraded') {
       if (!this.bodyDone) {
-        this.bodyDeadline = performance.now() + (this.body?.idleTimeout ?? this.limits.headerTimeout);
+        this.bodyDeadline = performance.now() + this.body!.idleTimeout; // kept while an early answer drops it
         offset = this.bodyDecoder.feed(data, offset, (chunk) => this.onBodyChunk(chunk));
         if (this.bodyDecoder.done) this.endBody();
         continue;

@@ -34,13 +34,12 @@ export interface RequestHead {
    * True when `hostHeader` replaces the client's Host field upstream: the target was in absolute form (its
    * authority wins, RFC 9112 §3.2.2), or the Host was not in normal form (case, trailing dot, default port).
    */
-  hostFromTarget: boolean;
+  hostReplaced: boolean;
   /** The host without port, in normal form (lower case, no trailing dot); empty when absent. What routes match. */
   host: string;
   /** The authority as forwarded and keyed, in normal form (a non-default port kept); undefined when absent. */
   hostHeader: string | undefined;
   requestId: string | undefined;
-  connection: string | undefined;
   upgrade: string | undefined;
   forwardedFor: string | undefined;
   forwardedProto: string | undefined;
@@ -57,11 +56,10 @@ export function scanRequestHead(method: string, url: string, raw: readonly strin
   const head: RequestHead = {
     target: url,
     path: url,
-    hostFromTarget: false,
+    hostReplaced: false,
     host: '',
     hostHeader: undefined,
     requestId: undefined,
-    connection: undefined,
     upgrade: undefined,
     forwardedFor: undefined,
     forwardedProto: undefined,
@@ -72,7 +70,7 @@ export function scanRequestHead(method: string, url: string, raw: readonly strin
     const name = raw[i]!;
     // Cheap first-letter filter: most headers are not among those read here.
     const c = name.charCodeAt(0) | 0x20;
-    if (c !== 0x68 && c !== 0x78 && c !== 0x63 && c !== 0x75 && c !== 0x76) continue;
+    if (c !== 0x68 && c !== 0x78 && c !== 0x75 && c !== 0x76) continue;
     const value = raw[i + 1]!;
     switch (name.toLowerCase()) {
       case 'host':
@@ -80,9 +78,6 @@ export function scanRequestHead(method: string, url: string, raw: readonly strin
         break;
       case 'x-request-id':
         if (REQUEST_ID.test(value)) head.requestId = value;
-        break;
-      case 'connection':
-        head.connection = head.connection === undefined ? value : `${head.connection}, ${value}`;
         break;
       case 'upgrade':
         head.upgrade = value;
@@ -127,7 +122,7 @@ function resolveTarget(head: RequestHead, method: string): Refused | undefined {
     if (m[1]!.length === 5) defaultPort = 443; // https
     authority = m[2]!.slice(m[2]!.lastIndexOf('@') + 1); // userinfo is not forwarded
     target = m[3] === '' ? '/' : m[3]!.charCodeAt(0) === 0x3f /* ? */ ? `/${m[3]}` : m[3]!;
-    head.hostFromTarget = true;
+    head.hostReplaced = true;
   } else if (target.includes('#')) return FRAGMENT;
   const q = target.indexOf('?');
   const rawPath = q < 0 ? target : target.slice(0, q);
@@ -143,7 +138,7 @@ function resolveAuthority(head: RequestHead, authority: string | undefined, defa
   if (authority === undefined) return undefined;
   const normal = normaliseAuthority(authority, defaultPort);
   if (normal instanceof Refused) return normal;
-  if (normal !== head.hostHeader) head.hostFromTarget = true;
+  if (normal !== head.hostHeader) head.hostReplaced = true;
   head.hostHeader = normal;
   head.host = hostOf(normal);
   return undefined;
@@ -177,11 +172,11 @@ export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: 
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || REBUILT.has(lower)) continue;
-    if (head.hostFromTarget && lower === 'host') continue;
+    if (head.hostReplaced && lower === 'host') continue;
     if (lower === 'forwarded' && !fwd.trusted) continue; // RFC 7239: only a trusted proxy's say is kept
     out.push(name, raw[i + 1]!);
   }
-  if (head.hostFromTarget) out.push('host', head.hostHeader!);
+  if (head.hostReplaced) out.push('host', head.hostHeader!);
   const keep = fwd.trusted;
   out.push(
     'x-forwarded-for',

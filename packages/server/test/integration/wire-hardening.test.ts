@@ -1,6 +1,6 @@
 /**
  * Issue 13: framing decided from what the parser read, never from what is forwarded. Each test sends hostile bytes
- * over a raw socket and checks what a backend really received (read by llhttp: test/support/recording-backend.ts)
+ * over a raw socket and checks what a backend really received (read by llhttp: test/support/framing-wire.ts)
  * or what the client really got.
  */
 import assert from 'node:assert/strict';
@@ -11,14 +11,14 @@ import { after, before, describe, test } from 'node:test';
 import { startBackend, type TestBackend } from '../support/backend.ts';
 import { rawExchange, request, sample, scrape, statusOf } from '../support/client.ts';
 import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
-import { fieldValues, startRecordingBackend, type RecordingBackend } from '../support/recording-backend.ts';
+import { fieldValues, startRecordingBackend, type RecordingBackend } from '../support/framing-wire.ts';
 
 let recorder: RecordingBackend;
 let origin: TestBackend;
 let fulcrum: InProcessFulcrum;
 
 before(async () => {
-  recorder = await startRecordingBackend();
+  recorder = await startRecordingBackend((req) => echoOf(req.method, req.target));
   origin = await startBackend('origin');
   fulcrum = await startFulcrum({
     pools: {
@@ -56,10 +56,10 @@ describe('issue 13 #1: a Connection nomination cannot unframe a request', () => 
     );
     assert.equal(statusOf(reply), 200);
     const seen = seenSince(from);
-    assert.deepEqual(seen.map((r) => `${r.method} ${r.url}`), ['POST /upload']);
+    assert.deepEqual(seen.map((r) => `${r.method} ${r.target}`), ['POST /upload']);
     assert.equal(seen[0]!.body.toString(), smuggled);
     assert.deepEqual(fieldValues(seen[0]!.headers, 'content-length'), [String(smuggled.length)]);
-    assert.deepEqual(recorder.parseErrors, []);
+    assert.deepEqual(recorder.connections.map((c) => c.parser.error).filter(Boolean), []);
   });
 
   test('Connection: transfer-encoding with a chunked body: forwarded chunked, one request', async () => {
@@ -71,7 +71,7 @@ describe('issue 13 #1: a Connection nomination cannot unframe a request', () => 
     );
     assert.equal(statusOf(reply), 200);
     const seen = seenSince(from);
-    assert.deepEqual(seen.map((r) => `${r.method} ${r.url} ${r.body}`), ['POST /chunks GET /']);
+    assert.deepEqual(seen.map((r) => `${r.method} ${r.target} ${r.body}`), ['POST /chunks GET /']);
   });
 
   test('Connection: host cannot remove the Host that routed the request', async () => {
@@ -98,14 +98,14 @@ describe('issue 13 #7: keyed headers cannot be stripped from under the cache key
 
 describe('issue 13 #14: stray bytes and repeated lengths', () => {
   test('a 204 with stray body bytes reaches the client as a 204, and the next request is served', async () => {
-    recorder.respond = (req) => (req.url === '/stray' ? 'HTTP/1.1 204 No Content\r\n\r\nstray bytes' : undefined) ?? echoOf(req.method, req.url);
+    recorder.respond = (req) => (req.target === '/stray' ? 'HTTP/1.1 204 No Content\r\n\r\nstray bytes' : echoOf(req.method, req.target));
     try {
       const reply = await request(`${fulcrum.url}/stray`);
       assert.equal(reply.status, 204);
       assert.equal(reply.text, '');
       assert.equal((await request(`${fulcrum.url}/after`)).text, 'GET /after');
     } finally {
-      recorder.respond = (req) => echoOf(req.method, req.url);
+      recorder.respond = (req) => echoOf(req.method, req.target);
     }
   });
 
@@ -118,7 +118,7 @@ describe('issue 13 #14: stray bytes and repeated lengths', () => {
       assert.equal(reply.match(/content-length:/gi)?.length, 1);
       assert.ok(reply.endsWith('\r\n\r\nok'));
     } finally {
-      recorder.respond = (req) => echoOf(req.method, req.url);
+      recorder.respond = (req) => echoOf(req.method, req.target);
     }
   });
 });

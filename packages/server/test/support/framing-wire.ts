@@ -22,6 +22,18 @@ export interface RawBackend {
   close(): Promise<void>;
 }
 
+/** Raw response bytes for a request, or undefined to answer nothing. */
+export type Respond = (request: ParsedMessage) => string | undefined;
+
+/** The recording backend: how it answers can be changed while it runs. */
+export interface RecordingBackend extends RawBackend {
+  respond: Respond;
+}
+
+/** 200, the target echoed in X-Target and as the body (none for HEAD). */
+const echoTarget: Respond = (m) =>
+  `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(m.target)}\r\nX-Target: ${m.target}\r\n\r\n${m.method === 'HEAD' ? '' : m.target}`;
+
 async function listen(onSocket: (socket: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -42,18 +54,18 @@ async function listen(onSocket: (socket: net.Socket) => void): Promise<{ port: n
 }
 
 /**
- * Answers every request it parses with 200, its target echoed in X-Target and the body (none for HEAD), as a
- * node:http server in strict mode would; a stream llhttp refuses gets a 400 and the connection closed.
+ * Answers every request it parses as `respond` says (by default 200, its target echoed in X-Target and the body),
+ * as a node:http server in strict mode would read them; a stream llhttp refuses gets a 400 and the connection closed.
  */
-export async function startRecordingBackend(): Promise<RawBackend> {
+export async function startRecordingBackend(respond: Respond = echoTarget): Promise<RecordingBackend> {
   const connections: RecordedConnection[] = [];
   const requests: ParsedMessage[] = [];
   const server = await listen((socket) => {
     const parser = new ReferenceParser('request', {
       onComplete: (m) => {
         requests.push(m);
-        const body = m.method === 'HEAD' ? '' : m.target;
-        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(m.target)}\r\nX-Target: ${m.target}\r\n\r\n${body}`, 'latin1');
+        const reply = backend.respond(m);
+        if (reply !== undefined) socket.write(reply, 'latin1');
         if (!m.keepAlive) socket.end();
       },
     });
@@ -66,7 +78,15 @@ export async function startRecordingBackend(): Promise<RawBackend> {
     });
     // EOF mid-request is Fulcrum aborting a request it refused part-way: not a framing error, so not parsed.
   });
-  return { port: server.port, url: `http://127.0.0.1:${server.port}`, connections, requests, close: server.close };
+  const backend: RecordingBackend = { port: server.port, url: `http://127.0.0.1:${server.port}`, connections, requests, respond, close: server.close };
+  return backend;
+}
+
+/** A field's values in a flat list, by lower-case name. */
+export function fieldValues(headers: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === name) out.push(headers[i + 1]!);
+  return out;
 }
 
 /** What the hostile backend does for one request target. */
