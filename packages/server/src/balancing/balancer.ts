@@ -3,7 +3,7 @@
  * It is told which backends may take traffic (`update`) and how each request went (`onRequestEnd`).
  */
 import type { Backend } from '../upstream/backend.ts';
-import type { Clock, Random } from '../time.ts';
+import type { MonotonicClock, Random } from '../time.ts';
 
 export type Outcome = 'success' | 'failure';
 
@@ -28,6 +28,6 @@ export interface Balancer {
 }
 
 export interface BalancerDeps {
-  readonly clock: Clock;
+  readonly clock: MonotonicClock;
   readonly random: Random;
 }

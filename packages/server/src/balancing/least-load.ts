@@ -8,7 +8,7 @@
  * acting on the same slightly old reports do not all herd onto one backend.
  */
 import type { Backend } from '../upstream/backend.ts';
-import type { Clock, Random } from '../time.ts';
+import type { MonotonicClock, Random } from '../time.ts';
 import type { Balancer, BalancerContext, BalancerDeps } from './balancer.ts';
 
 /** A report older than this no longer speaks for the backend. */
@@ -23,7 +23,7 @@ interface Report {
 }
 
 export class LeastLoadBalancer implements Balancer {
-  private readonly clock: Clock;
+  private readonly clock: MonotonicClock;
   private readonly random: Random;
   private backends: readonly Backend[] = [];
   private readonly reports = new Map<Backend, Report>();

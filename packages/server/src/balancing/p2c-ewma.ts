@@ -9,7 +9,7 @@
  * show it has recovered.
  */
 import type { Backend } from '../upstream/backend.ts';
-import type { Clock, Random } from '../time.ts';
+import type { MonotonicClock, Random } from '../time.ts';
 import type { Balancer, BalancerContext, BalancerDeps, Outcome } from './balancer.ts';
 
 export interface P2cEwmaOptions {
@@ -31,7 +31,7 @@ class LatencyEstimate {
 }
 
 export class P2cEwmaBalancer implements Balancer {
-  private readonly clock: Clock;
+  private readonly clock: MonotonicClock;
   private readonly random: Random;
   private readonly tauMs: number;
   private readonly failurePenaltyMs: number;

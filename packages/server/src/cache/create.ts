@@ -1,6 +1,6 @@
 /** Builds a process's cache from the config: the store, the optional first tier, and the purge bus. */
 import type { CacheConfig } from '../config/schema.ts';
-import type { Clock } from '../time.ts';
+import type { WallClock } from '../time.ts';
 import { BAN_RETENTION_MS, HttpCache } from './http-cache.ts';
 import { LocalPurgeBus, MemcachedPurgeBus, RedisPurgeBus, type PurgeBus } from './purge-bus.ts';
 import type { CacheStore } from './store.ts';
@@ -8,7 +8,7 @@ import { MemcachedStore } from './stores/memcached.ts';
 import { MemoryStore } from './stores/memory.ts';
 import { RedisStore } from './stores/redis.ts';
 
-export function createCache(config: CacheConfig, wallClock: Clock): HttpCache {
+export function createCache(config: CacheConfig, wallClock: WallClock): HttpCache {
   let store: CacheStore;
   let bus: PurgeBus;
   switch (config.store) {

@@ -5,7 +5,7 @@
  * works alike for every store — memcached cannot list its keys — and reaches every instance through the purge bus.
  * The bans are indexed (bans.ts), so that a purge-heavy site does not slow its hits.
  */
-import type { Clock } from '../time.ts';
+import type { WallClock } from '../time.ts';
 import { normaliseAuthority, normalisePath, Refused } from '../uri.ts';
 import { BanIndex } from './bans.ts';
 import { Flights } from './flight.ts';
@@ -29,11 +29,11 @@ export class HttpCache {
   private readonly store: CacheStore;
   private readonly l1: CacheStore | undefined;
   private readonly bus: PurgeBus;
-  private readonly wallClock: Clock;
+  private readonly wallClock: WallClock;
   private readonly bans = new BanIndex(BAN_RETENTION_MS);
   private readonly unsubscribe: () => void;
 
-  constructor(store: CacheStore, l1: CacheStore | undefined, bus: PurgeBus, options: { coalesceTimeoutMs: number; wallClock: Clock }) {
+  constructor(store: CacheStore, l1: CacheStore | undefined, bus: PurgeBus, options: { coalesceTimeoutMs: number; wallClock: WallClock }) {
     this.store = store;
     this.l1 = l1;
     this.bus = bus;

@@ -4,29 +4,19 @@
  * slow start steps with one timer, and passes every change to `onChange` (the pool rebuilds its balancer
  * there). It is the only writer of `backend.state` and `backend.warmth`.
  */
-import type { Clock, Random } from '../time.ts';
+import { systemTimers, type MonotonicClock, type Random, type TimerHandle, type Timers } from '../time.ts';
 import type { Backend } from '../upstream/backend.ts';
 import type { HealthChecker } from './checker.ts';
 import { HealthState, type HealthEntry, type HealthEvent, type HealthPool, type HealthSnapshot } from './state.ts';
 
 export type { BackendHealth, HealthEvent, HealthPool, HealthReason, HealthSnapshot } from './state.ts';
 
-/** Timers, injectable so that the schedule is tested without sleeping. Real timers are unref'd. */
-export interface Timers {
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
 export interface HealthMonitorDeps {
-  readonly clock: Clock;
+  readonly clock: MonotonicClock;
   readonly random: Random;
   readonly checker: HealthChecker;
   readonly onChange: (e: HealthEvent) => void;
+  /** Node's (unref'd) unless given: a test moves fake ones. */
   readonly timers?: Timers;
 }
 
@@ -38,21 +28,21 @@ export const FIRST_PROBE_SPREAD = 0.1;
 export const MIN_PROBE_INTERVAL_MS = 10;
 
 interface Probe {
-  timer: unknown;
+  timer: TimerHandle | undefined;
   controller: AbortController | undefined;
   /** The interval the pending timer was set with: a reload that changes it reschedules. */
   interval: number;
 }
 
 export class HealthMonitor {
-  private readonly clock: Clock;
+  private readonly clock: MonotonicClock;
   private readonly random: Random;
   private readonly checker: HealthChecker;
   private readonly onChange: (e: HealthEvent) => void;
   private readonly timers: Timers;
   private readonly state: HealthState;
   private readonly probes = new Map<HealthEntry, Probe>();
-  private tickTimer: unknown = undefined;
+  private tickTimer: TimerHandle | undefined = undefined;
   private tickAt: number | undefined = undefined;
   /** Set when an event was emitted: the next deadline may have moved. */
   private changed = false;
@@ -63,7 +53,7 @@ export class HealthMonitor {
     this.random = deps.random;
     this.checker = deps.checker;
     this.onChange = deps.onChange;
-    this.timers = deps.timers ?? realTimers;
+    this.timers = deps.timers ?? systemTimers;
     this.state = new HealthState((e) => {
       this.changed = true;
       this.onChange(e);
@@ -86,7 +76,7 @@ export class HealthMonitor {
       if (!active) continue;
       let probe = this.probes.get(entry);
       if (probe && (probe.timer === undefined || probe.interval === active.interval)) continue;
-      if (probe) this.timers.clear(probe.timer);
+      if (probe) this.timers.clearTimeout(probe.timer);
       else this.probes.set(entry, (probe = { timer: undefined, controller: undefined, interval: 0 }));
       this.schedule(entry, probe, this.random.next() * FIRST_PROBE_SPREAD * active.interval, active.interval);
     }
@@ -123,13 +113,13 @@ export class HealthMonitor {
   stop(): void {
     this.stopped = true;
     for (const [entry, probe] of this.probes) this.cancel(entry, probe);
-    if (this.tickTimer !== undefined) this.timers.clear(this.tickTimer);
+    if (this.tickTimer !== undefined) this.timers.clearTimeout(this.tickTimer);
     this.tickTimer = this.tickAt = undefined;
   }
 
   private schedule(entry: HealthEntry, probe: Probe, delayMs: number, interval: number): void {
     probe.interval = interval;
-    probe.timer = this.timers.set(() => this.runProbe(entry, probe), delayMs);
+    probe.timer = this.timers.setTimeout(() => this.runProbe(entry, probe), delayMs);
   }
 
   private runProbe(entry: HealthEntry, probe: Probe): void {
@@ -166,7 +156,7 @@ export class HealthMonitor {
   }
 
   private cancel(entry: HealthEntry, probe: Probe): void {
-    if (probe.timer !== undefined) this.timers.clear(probe.timer);
+    if (probe.timer !== undefined) this.timers.clearTimeout(probe.timer);
     probe.controller?.abort();
     probe.timer = probe.controller = undefined;
     this.probes.delete(entry);
@@ -180,11 +170,11 @@ export class HealthMonitor {
     const now = this.clock.now();
     const at = this.state.nextDeadline(now);
     if (at === this.tickAt) return;
-    if (this.tickTimer !== undefined) this.timers.clear(this.tickTimer);
+    if (this.tickTimer !== undefined) this.timers.clearTimeout(this.tickTimer);
     this.tickTimer = this.tickAt = undefined;
     if (at === undefined) return;
     this.tickAt = at;
-    this.tickTimer = this.timers.set(() => {
+    this.tickTimer = this.timers.setTimeout(() => {
       this.tickTimer = this.tickAt = undefined;
       this.state.tick(this.clock.now());
       this.reschedule(true);

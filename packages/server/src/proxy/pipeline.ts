@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { DownstreamRequest } from '../downstream/request.ts';
 import type { DownstreamResponse } from '../downstream/response.ts';
 import { FulcrumError } from '../errors.ts';
-import type { Clock } from '../time.ts';
+import type { MonotonicClock, WallClock } from '../time.ts';
 import type { Backend } from '../upstream/backend.ts';
 import { NO_BODY, type UpstreamBody } from '../upstream/http1/types.ts';
 import type { Pool } from '../upstream/pool.ts';
@@ -47,9 +47,9 @@ type Lookup = 'responded' | 'continue' | Promise<'responded' | 'continue'>;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 export interface PipelineDeps {
-  readonly clock: Clock;
+  readonly clock: MonotonicClock;
   /** Wall-clock time (epoch ms), for the cache's freshness arithmetic. */
-  readonly wallClock: Clock;
+  readonly wallClock: WallClock;
   /** The response cache, used by routes that enable it. */
   readonly cache: HttpCache;
   readonly log: Logger;

@@ -7,7 +7,7 @@ import type { DownstreamRequest } from '../downstream/request.ts';
 import { BlockList, isIPv6 } from 'node:net';
 import { createBalancer } from '../balancing/registry.ts';
 import type { Config, RouteCacheConfig } from '../config/schema.ts';
-import type { Clock, Random } from '../time.ts';
+import type { MonotonicClock, Random } from '../time.ts';
 import { Backend } from '../upstream/backend.ts';
 import { UpstreamConnections } from '../upstream/connections.ts';
 import { Pool } from '../upstream/pool.ts';
@@ -96,7 +96,7 @@ function trustedList(entries: readonly string[]): BlockList {
 }
 
 export interface RuntimeDeps {
-  readonly clock: Clock;
+  readonly clock: MonotonicClock;
   readonly random: Random;
   readonly connections: UpstreamConnections;
 }

@@ -2,7 +2,7 @@
  * A retry budget (Finagle / Envoy style): retries may add at most `ratio` of the pool's requests over a sliding
  * window, plus a small floor per second so that a quiet pool can still retry. Counts live in one-second buckets.
  */
-import type { Clock } from '../time.ts';
+import type { MonotonicClock } from '../time.ts';
 
 const WINDOW_SECONDS = 10;
 
@@ -12,9 +12,9 @@ export class RetryBudget {
   private currentSecond = -1;
   private readonly ratio: number;
   private readonly minPerSecond: number;
-  private readonly clock: Clock;
+  private readonly clock: MonotonicClock;
 
-  constructor(ratio: number, minPerSecond: number, clock: Clock) {
+  constructor(ratio: number, minPerSecond: number, clock: MonotonicClock) {
     this.ratio = ratio;
     this.minPerSecond = minPerSecond;
     this.clock = clock;

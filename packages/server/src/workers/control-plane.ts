@@ -12,7 +12,7 @@ import type { HealthEvent, HealthSnapshot } from '../health/state.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MetricsSource } from '../observability/metrics.ts';
 import type { StatsSnapshot } from '../observability/stats.ts';
-import { systemClock, systemRandom } from '../time.ts';
+import { systemRandom, systemTime, type Random, type Time } from '../time.ts';
 import { Backend, type BackendState } from '../upstream/backend.ts';
 import type { BackendStateUpdate } from './proxy-process.ts';
 import { Registrations } from './registrations.ts';
@@ -50,6 +50,13 @@ export type RuntimeChangeResult =
 
 const EVENTS_KEPT = 500;
 
+export interface ControlPlaneDeps {
+  /** For health checking, registrations' expiry and the dates of events: the system's unless a test moves its own. */
+  readonly time?: Time;
+  /** Jitter of the health probes. */
+  readonly random?: Random;
+}
+
 export class ControlPlane implements MetricsSource {
   private current: Config;
   private readonly configFile: string | undefined;
@@ -57,8 +64,9 @@ export class ControlPlane implements MetricsSource {
   private link: DataPlaneLink | undefined;
   private readonly monitor: HealthMonitor;
   private readonly checker = new HttpHealthChecker();
+  private readonly time: Time;
   /** Backends that registered themselves and renew by heartbeat. */
-  readonly registrations: Registrations = new Registrations(this, systemClock);
+  readonly registrations: Registrations;
   /** pool → backend id → the control plane's own Backend object, whose state the monitor decides. */
   private backendsByPool = new Map<string, Map<string, Backend>>();
   private readonly ejectionCounts = new Map<string, number>();
@@ -69,13 +77,16 @@ export class ControlPlane implements MetricsSource {
   private pendingStates = new Map<string, BackendStateUpdate>();
   private flushScheduled = false;
 
-  constructor(config: Config, configFile: string | undefined, log: Logger) {
+  constructor(config: Config, configFile: string | undefined, log: Logger, deps: ControlPlaneDeps = {}) {
     this.current = config;
     this.configFile = configFile;
     this.log = log;
+    this.time = deps.time ?? systemTime;
+    this.registrations = new Registrations(this, this.time);
     this.monitor = new HealthMonitor({
-      clock: systemClock,
-      random: systemRandom,
+      clock: this.time.clock,
+      timers: this.time.timers,
+      random: deps.random ?? systemRandom,
       checker: this.checker,
       onChange: (e) => this.onHealthChange(e),
     });
@@ -107,7 +118,7 @@ export class ControlPlane implements MetricsSource {
     if (!result.ok) {
       this.reloadCounts.failed++;
       this.log.error({ problems: result.problems }, `config rejected, keeping the running one:\n${formatProblems(result.problems)}`);
-      this.emit({ at: now(), type: 'config-rejected', problems: result.problems });
+      this.emit({ at: this.now(), type: 'config-rejected', problems: result.problems });
       return { ok: false, problems: result.problems };
     }
     this.apply(result.config);
@@ -126,7 +137,7 @@ export class ControlPlane implements MetricsSource {
     this.install(this.withRegistrations(config));
     this.reloadCounts.ok++;
     this.log.info('config reloaded');
-    this.emit({ at: now(), type: 'config-reloaded' });
+    this.emit({ at: this.now(), type: 'config-reloaded' });
   }
 
   /**
@@ -166,13 +177,13 @@ export class ControlPlane implements MetricsSource {
     }
     this.install(parsed.config);
     this.log.info({ by, change: redactSecrets(change) }, 'runtime change');
-    this.emit({ at: now(), type: 'runtime-change', change, by });
+    this.emit({ at: this.now(), type: 'runtime-change', change, by });
     return { ok: true };
   }
 
   purge(kind: 'url' | 'prefix' | 'tag', value: string): void {
     this.link?.purge(kind, value);
-    this.emit({ at: now(), type: 'cache-purge', kind, value });
+    this.emit({ at: this.now(), type: 'cache-purge', kind, value });
   }
 
   /**
@@ -326,7 +337,7 @@ export class ControlPlane implements MetricsSource {
     if (e.from === e.to) return; // a slow start step: not an event worth a log line
     if (e.reason === 'ejected') this.ejectionCounts.set(key, (this.ejectionCounts.get(key) ?? 0) + 1);
     this.log.warn({ pool: e.pool, backend: e.backend.id, from: e.from, to: e.to, reason: e.reason }, `backend ${e.to}`);
-    this.emit({ at: now(), type: 'backend-state', pool: e.pool, backend: e.backend.id, from: e.from, to: e.to, reason: e.reason });
+    this.emit({ at: this.now(), type: 'backend-state', pool: e.pool, backend: e.backend.id, from: e.from, to: e.to, reason: e.reason });
   }
 
   private flushStates(): void {
@@ -341,6 +352,11 @@ export class ControlPlane implements MetricsSource {
     this.link?.applyBackendStates(fresh);
   }
 
+  /** An event's date. */
+  private now(): string {
+    return new Date(this.time.wallClock.now()).toISOString();
+  }
+
   /** Events are shown by the admin API and its live stream: they never carry a secret (a backend URL's password). */
   private emit(raw: FulcrumEvent): void {
     const event = redactSecrets(raw) as FulcrumEvent;
@@ -348,8 +364,4 @@ export class ControlPlane implements MetricsSource {
     if (this.recentEvents.length > EVENTS_KEPT) this.recentEvents.shift();
     for (const l of this.listeners) l(event);
   }
-}
-
-function now(): string {
-  return new Date().toISOString();
 }

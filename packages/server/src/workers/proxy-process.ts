@@ -10,7 +10,7 @@ import { createProxyServer, drainServer, type ProxyServerDeps } from '../proxy/s
 import { Pipeline, type PipelineDeps } from '../proxy/pipeline.ts';
 import { buildRuntime } from '../proxy/runtime.ts';
 import { UpgradeProxy } from '../proxy/upgrade.ts';
-import { systemClock, systemRandom, wallClock } from '../time.ts';
+import { monotonicClock, systemRandom, wallClock } from '../time.ts';
 import { createCache } from '../cache/create.ts';
 import type { HttpCache } from '../cache/http-cache.ts';
 import type { Purge } from '../cache/purge-bus.ts';
@@ -38,11 +38,11 @@ export class ProxyProcess {
 
   constructor(config: Config, log: Logger, reportOutcome: PipelineDeps['reportOutcome']) {
     this.log = log;
-    const runtime = buildRuntime(config, undefined, { clock: systemClock, random: systemRandom, connections: this.connections });
+    const runtime = buildRuntime(config, undefined, { clock: monotonicClock, random: systemRandom, connections: this.connections });
     // The cache store is read at start, like the listener: a reload does not move it.
     this.cache = createCache(config.cache, wallClock);
     this.watchStore(log, config.cache.store);
-    const deps: PipelineDeps = { clock: systemClock, wallClock, cache: this.cache, log, stats: this.stats, reportOutcome };
+    const deps: PipelineDeps = { clock: monotonicClock, wallClock, cache: this.cache, log, stats: this.stats, reportOutcome };
     this.pipeline = new Pipeline(runtime, deps);
     this.upgrades = new UpgradeProxy(this.pipeline, deps);
     this.serverDeps = { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats, log };
@@ -59,7 +59,7 @@ export class ProxyProcess {
   /** Swaps in a new config; requests in flight finish on the old runtime. */
   applyConfig(config: Config, states: readonly BackendStateUpdate[]): void {
     const runtime = buildRuntime(config, this.pipeline.runtime, {
-      clock: systemClock,
+      clock: monotonicClock,
       random: systemRandom,
       connections: this.connections,
     });

@@ -7,11 +7,11 @@
  * once (carryOver) instead of a pool of registered instances answering 503 until each one's next heartbeat.
  */
 import type { BackendConfig, Config } from '../config/schema.ts';
-import type { Clock } from '../time.ts';
+import type { MonotonicClock, TimerHandle, Time, Timers } from '../time.ts';
 import type { ControlPlane, RuntimeChangeResult } from './control-plane.ts';
 
 /** How often expiries are checked: a silent backend is removed up to this long after its TTL. */
-const SWEEP_MS = 250;
+export const SWEEP_MS = 250;
 
 export type RegistrationResult =
   | { readonly ok: true; readonly renewed: boolean }
@@ -29,15 +29,17 @@ interface Registration {
 
 export class Registrations {
   private readonly control: ControlPlane;
-  private readonly clock: Clock;
+  private readonly clock: MonotonicClock;
+  private readonly timers: Timers;
   /** `${pool} ${origin}` → the registration. */
   private readonly live = new Map<string, Registration>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: TimerHandle;
 
-  constructor(control: ControlPlane, clock: Clock) {
+  constructor(control: ControlPlane, time: Pick<Time, 'clock' | 'timers'>) {
     this.control = control;
-    this.clock = clock;
-    this.timer = setInterval(() => this.sweep(), SWEEP_MS).unref();
+    this.clock = time.clock;
+    this.timers = time.timers;
+    this.timer = this.timers.setInterval(() => this.sweep(), SWEEP_MS);
   }
 
   /**
@@ -101,7 +103,7 @@ export class Registrations {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timers.clearInterval(this.timer);
   }
 
   private sweep(): void {

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.ts';
 import { AdminServer } from '../admin/server.ts';
 import { createMetricsRegistry } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
-import { ControlPlane, type ReloadResult } from './control-plane.ts';
+import { ControlPlane, type ControlPlaneDeps, type ReloadResult } from './control-plane.ts';
 import { ProxyProcess } from './proxy-process.ts';
 
 export interface RunningFulcrum {
@@ -18,8 +18,14 @@ export interface RunningFulcrum {
   stop(): Promise<void>;
 }
 
-export async function startSingle(config: Config, configFile: string | undefined, log: Logger): Promise<RunningFulcrum> {
-  const control = new ControlPlane(config, configFile, log);
+/** `controlDeps` lets a test move the control plane's time (health schedule, registrations) by hand. */
+export async function startSingle(
+  config: Config,
+  configFile: string | undefined,
+  log: Logger,
+  controlDeps: ControlPlaneDeps = {},
+): Promise<RunningFulcrum> {
+  const control = new ControlPlane(config, configFile, log, controlDeps);
   const proxy = new ProxyProcess(config, log, (pool, backend, outcome) => control.report(pool, backend.id, outcome));
   control.attach({
     applyConfig: (c, states) => proxy.applyConfig(c, states),

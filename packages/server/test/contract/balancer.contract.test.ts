@@ -9,7 +9,8 @@ import { createBalancer } from '../../src/balancing/registry.ts';
 import { stickyToken } from '../../src/balancing/sticky.ts';
 import { ALGORITHMS, PoolConfigSchema, type AlgorithmName } from '../../src/config/schema.ts';
 import { Backend } from '../../src/upstream/backend.ts';
-import { ManualClock, seededRandom } from '../../src/time.ts';
+import { seededRandom } from '../../src/time.ts';
+import { ManualClock } from '../support/fake-time.ts';
 
 const URLS = Array.from({ length: 6 }, (_, i) => `http://127.0.0.1:${9001 + i}`);
 

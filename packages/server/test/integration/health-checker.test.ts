@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HEALTH_USER_AGENT, HttpHealthChecker } from '../../src/health/checker.ts';
 import { HealthMonitor } from '../../src/health/monitor.ts';
-import { systemClock, systemRandom } from '../../src/time.ts';
+import { monotonicClock, systemRandom } from '../../src/time.ts';
 import { Backend } from '../../src/upstream/backend.ts';
 import { closedPort, startBackend } from '../support/backend.ts';
 
@@ -141,7 +141,7 @@ test('the monitor marks a backend unhealthy while /healthz answers 503 and healt
   const b = backendAt(server.url);
   const transitions: string[] = [];
   const monitor = new HealthMonitor({
-    clock: systemClock,
+    clock: monotonicClock,
     random: systemRandom,
     checker,
     onChange: (e) => transitions.push(`${e.from}->${e.to}`),

@@ -12,8 +12,7 @@
  * read twice a second, so it stays near the head of memcached's LRU), and a restart of its server forgets it;
  * then purges not yet read by an instance are lost to that instance.
  */
-import type { Clock } from '../../time.ts';
-import { systemRandom, type Random } from '../../time.ts';
+import { systemRandom, wallClock, type Random, type WallClock } from '../../time.ts';
 import type { Purge, PurgeBus } from '../purge-bus.ts';
 import { HashRing } from './hash-ring.ts';
 import { DEFAULT_MEMCACHED_TIMEOUT_MS, MemcachedConnection } from './memcached-connection.ts';
@@ -40,12 +39,10 @@ export interface MemcachedPurgeBusOptions {
   /** CAS conflicts tolerated by one publish before it gives up. */
   readonly maxAttempts?: number;
   /** Epoch milliseconds, as in Purge.at. */
-  readonly wallClock?: Clock;
+  readonly wallClock?: WallClock;
   /** Jitter of the pause after a CAS conflict. */
   readonly random?: Random;
 }
-
-const epochClock: Clock = { now: () => Date.now() };
 
 export class MemcachedPurgeBus implements PurgeBus {
   private readonly key: string;
@@ -56,7 +53,7 @@ export class MemcachedPurgeBus implements PurgeBus {
   /** Records older than this leave the list (at least 10 polls, so that every instance reads each one). */
   private readonly listWindowMs: number;
   private readonly maxAttempts: number;
-  private readonly wallClock: Clock;
+  private readonly wallClock: WallClock;
   private readonly random: Random;
   private readonly subscribers = new PurgeSubscribers();
   private readonly recorder = new PurgeRecorder();
@@ -78,7 +75,7 @@ export class MemcachedPurgeBus implements PurgeBus {
     this.replayMs = options.replayMs ?? DEFAULT_MEMCACHED_PURGE_REPLAY_MS;
     this.listWindowMs = Math.max(this.replayMs, 10 * this.pollMs);
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    this.wallClock = options.wallClock ?? epochClock;
+    this.wallClock = options.wallClock ?? wallClock;
     this.random = options.random ?? systemRandom;
     this.delivered = new DeliveredIds(2 * this.listWindowMs + 60_000);
     // The first read runs at once, so that the subscribers added right after construction get the replay.

@@ -8,7 +8,7 @@
  * sinks to the back of the list and goes first when room is needed.
  */
 import type { CacheStore, StoreStats, StoredResponse } from '../store.ts';
-import { systemClock, type Clock } from '../../time.ts';
+import { monotonicClock, type MonotonicClock } from '../../time.ts';
 
 /**
  * Per entry, besides its strings and body: the Map slot, the list node, the StoredResponse object, its two
@@ -24,7 +24,7 @@ export interface MemoryStoreOptions {
   /** Bytes held at most, counted by `entrySize` (config: cache.memory.max_size). */
   readonly maxBytes: number;
   /** Measures time to live; monotonic milliseconds. */
-  readonly clock?: Clock;
+  readonly clock?: MonotonicClock;
 }
 
 export interface MemoryStoreStats extends StoreStats {
@@ -85,7 +85,7 @@ const DONE: Promise<void> = Promise.resolve();
 export class MemoryStore implements CacheStore {
   readonly name = 'memory' as const;
   private readonly maxBytes: number;
-  private readonly clock: Clock;
+  private readonly clock: MonotonicClock;
   private readonly entries = new Map<string, Entry>();
   /** Most recently used. */
   private head: Entry | undefined = undefined;
@@ -98,7 +98,7 @@ export class MemoryStore implements CacheStore {
   constructor(options: MemoryStoreOptions) {
     if (!(options.maxBytes >= 0)) throw new RangeError(`MemoryStore maxBytes must be >= 0, got ${options.maxBytes}`);
     this.maxBytes = options.maxBytes;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? monotonicClock;
   }
 
   /** The synchronous form of `get`, for a caller that can skip the microtask (see STYLE: await only promises). */

@@ -8,7 +8,7 @@
  * delivered them already.
  */
 import type { Redis } from 'ioredis';
-import type { Clock } from '../../time.ts';
+import { wallClock, type WallClock } from '../../time.ts';
 import type { Purge, PurgeBus } from '../purge-bus.ts';
 import { DeliveredIds, parsePurgeRecord, purgeOf, PurgeRecorder, PurgeSubscribers, type PurgeRecord } from './purge-wire.ts';
 import { closeRedis, createRedisClient, createRedisSubscriber, DEFAULT_REDIS_TIMEOUT_MS, whenReady, type RedisConnectionOptions } from './redis-client.ts';
@@ -25,10 +25,8 @@ export interface RedisPurgeBusOptions extends RedisConnectionOptions {
   /** How many recent purges the list holds at most. */
   readonly keep?: number;
   /** Epoch milliseconds, as in Purge.at. */
-  readonly wallClock?: Clock;
+  readonly wallClock?: WallClock;
 }
-
-const epochClock: Clock = { now: () => Date.now() };
 
 export class RedisPurgeBus implements PurgeBus {
   private readonly channel: string;
@@ -36,7 +34,7 @@ export class RedisPurgeBus implements PurgeBus {
   private readonly replayMs: number;
   private readonly keep: number;
   private readonly timeoutMs: number;
-  private readonly wallClock: Clock;
+  private readonly wallClock: WallClock;
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly subscribers = new PurgeSubscribers();
@@ -53,7 +51,7 @@ export class RedisPurgeBus implements PurgeBus {
     this.replayMs = options.replayMs ?? DEFAULT_PURGE_REPLAY_MS;
     this.keep = options.keep ?? DEFAULT_PURGES_KEPT;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
-    this.wallClock = options.wallClock ?? epochClock;
+    this.wallClock = options.wallClock ?? wallClock;
     // A live message and the replay may carry the same purge; remember ids for longer than a replay reaches.
     this.delivered = new DeliveredIds(2 * this.replayMs + 60_000);
     this.pub = createRedisClient(options);

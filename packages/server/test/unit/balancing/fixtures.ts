@@ -1,7 +1,8 @@
 /** Shared pieces of the balancer tests: backends on fake addresses, deterministic deps, pick counters. */
 import { Backend } from '../../../src/upstream/backend.ts';
 import type { Balancer, BalancerContext } from '../../../src/balancing/balancer.ts';
-import { ManualClock, seededRandom, type Random } from '../../../src/time.ts';
+import { seededRandom, type Random } from '../../../src/time.ts';
+import { ManualClock } from '../../support/fake-time.ts';
 
 /** One backend per weight, on ports 8001, 8002, ... */
 export function makeBackends(weights: readonly number[]): Backend[] {

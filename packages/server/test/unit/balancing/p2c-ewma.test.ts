@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { P2cEwmaBalancer } from '../../../src/balancing/p2c-ewma.ts';
 import type { Outcome } from '../../../src/balancing/balancer.ts';
 import type { Backend } from '../../../src/upstream/backend.ts';
-import type { ManualClock } from '../../../src/time.ts';
+import type { ManualClock } from '../../support/fake-time.ts';
 import { makeBackends, testDeps } from './fixtures.ts';
 
 interface Running {

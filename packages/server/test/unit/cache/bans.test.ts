@@ -5,7 +5,8 @@ import { BAN_RETENTION_MS, HttpCache } from '../../../src/cache/http-cache.ts';
 import { PrefixTree } from '../../../src/cache/prefix-tree.ts';
 import { LocalPurgeBus, type Purge } from '../../../src/cache/purge-bus.ts';
 import { MemoryStore } from '../../../src/cache/stores/memory.ts';
-import { ManualClock, seededRandom, type Random } from '../../../src/time.ts';
+import { seededRandom, type Random } from '../../../src/time.ts';
+import { ManualWallClock } from '../../support/fake-time.ts';
 import { response } from './stores/fixtures.ts';
 
 /** The check as it was before the index: every ban, one by one. */
@@ -89,7 +90,7 @@ describe('the ban index', () => {
   });
 
   test('issue 13 #16: 100k bans apply at once, and a check visits no more prefix nodes than its URL has characters', () => {
-    const clock = new ManualClock(1_700_000_000_000);
+    const clock = new ManualWallClock(1_700_000_000_000);
     const cache = new HttpCache(new MemoryStore({ maxBytes: 1 << 20 }), undefined, new LocalPurgeBus(), { coalesceTimeoutMs: 1000, wallClock: clock });
     const random = seededRandom(7);
     const started = performance.now();
@@ -171,7 +172,7 @@ describe('the prefix tree', () => {
 
 describe('purges through the cache', () => {
   test('purges by URL, prefix and tag make the entries they name misses, and only those', async () => {
-    const clock = new ManualClock(1_700_000_000_000);
+    const clock = new ManualWallClock(1_700_000_000_000);
     const cache = new HttpCache(new MemoryStore({ maxBytes: 1 << 20 }), undefined, new LocalPurgeBus(), { coalesceTimeoutMs: 1000, wallClock: clock });
     const put = (key: string, url: string, tags: string[]) => cache.set(key, response({ url, tags, storedAt: clock.now() }), 60_000);
     put('1', 'shop.example/a', []);

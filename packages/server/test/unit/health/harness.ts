@@ -1,5 +1,5 @@
 /** Helpers for the health unit tests: pools of real Backend objects, a state machine that records its events. */
-import { ManualClock } from '../../../src/time.ts';
+import { ManualClock } from '../../support/fake-time.ts';
 import { Backend } from '../../../src/upstream/backend.ts';
 import { HealthState, type HealthConfig, type HealthEvent, type HealthPool } from '../../../src/health/state.ts';
 

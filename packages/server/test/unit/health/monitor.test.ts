@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HealthMonitor, realTimers } from '../../../src/health/monitor.ts';
+import { HealthMonitor } from '../../../src/health/monitor.ts';
 import type { HealthEvent } from '../../../src/health/state.ts';
-import { ManualClock, seededRandom, type Random } from '../../../src/time.ts';
+import { seededRandom, type Random } from '../../../src/time.ts';
 import { Backend } from '../../../src/upstream/backend.ts';
-import { FakeTimers, ScriptedChecker } from './fake-timers.ts';
+import { FakeTimers, ManualClock } from '../../support/fake-time.ts';
+import { ScriptedChecker } from './scripted-checker.ts';
 import { ACTIVE, backends, health, PASSIVE } from './harness.ts';
 
 function setup(random: Random = seededRandom(7)) {
@@ -149,8 +150,3 @@ test('drain and undrain through the monitor report whether the backend is known'
   monitor.stop();
 });
 
-test('real timers of the monitor do not keep the process alive', () => {
-  const handle = realTimers.set(() => {}, 60_000) as NodeJS.Timeout;
-  assert.equal(handle.hasRef(), false);
-  realTimers.clear(handle);
-});

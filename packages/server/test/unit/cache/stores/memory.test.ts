@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENTRY_OVERHEAD_BYTES, MemoryStore, STRING_OVERHEAD_BYTES, entrySize } from '../../../../src/cache/stores/memory.ts';
-import { ManualClock } from '../../../../src/time.ts';
+import { ManualClock } from '../../../support/fake-time.ts';
 import { response } from './fixtures.ts';
 
 /** A response of exactly `bytes` counted bytes under key `k0`-like keys of two characters. */
