@@ -8,6 +8,7 @@ import type { CacheStore, StoreName, StoredResponse } from '../../src/cache/stor
 import { MemcachedStore } from '../../src/cache/stores/memcached.ts';
 import { MemoryStore } from '../../src/cache/stores/memory.ts';
 import { RedisStore } from '../../src/cache/stores/redis.ts';
+import { eventually } from '../support/eventually.ts';
 import { startMemcached } from '../support/memcached.ts';
 import { startRedis } from '../support/redis.ts';
 
@@ -56,15 +57,6 @@ function response(overrides: Partial<StoredResponse> = {}): StoredResponse {
   };
 }
 
-/** Polls until `check` holds, failing after `ms`. */
-async function eventually(ms: number, check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 // The three stores run side by side (each waits out its own TTL test), the tests of one store in order.
 describe('cache store contract', { concurrency: true }, () => {
   for (const name of Object.keys(STORES) as StoreName[]) {
@@ -94,7 +86,7 @@ describe('cache store contract', { concurrency: true }, () => {
       test('an entry expires after its time to live', async () => {
         await f.store.set('short', response(), f.shortTtlMs);
         assert.ok(await f.store.get('short'), 'present before its time to live');
-        await eventually(f.shortTtlMs + 2500, async () => (await f.store.get('short')) === undefined, 'expired');
+        await eventually(async () => (await f.store.get('short')) === undefined, f.shortTtlMs + 2500, 'expired');
       });
 
       test('a response with no time to live is not stored', async () => {

@@ -2,7 +2,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBackends, type TestBackend } from '../support/backend.ts';
-import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 interface SseMessage {
   event: string;
@@ -46,14 +47,11 @@ async function readMessages(body: ReadableStream<Uint8Array>, into: SseMessage[]
   }
 }
 
-async function waitFor(messages: SseMessage[], match: (m: SseMessage) => boolean, timeoutMs: number): Promise<SseMessage> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const found = messages.find(match);
-    if (found) return found;
-    if (Date.now() > until) throw new Error(`no matching message in ${timeoutMs} ms; got ${messages.map((m) => m.event).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** The first message `match` accepts, once one has come. */
+async function messageMatching(messages: SseMessage[], match: (m: SseMessage) => boolean, timeoutMs: number, what: string): Promise<SseMessage> {
+  let found: SseMessage | undefined;
+  await eventually(() => (found = messages.find(match)) !== undefined, timeoutMs, what);
+  return found!;
 }
 
 test('the stream sends a stats message within 1.5 s and a backend-state event when a backend is drained through the API', async () => {
@@ -65,14 +63,14 @@ test('the stream sends a stats message within 1.5 s and a backend-state event wh
   const messages: SseMessage[] = [];
   const reading = readMessages(res.body!, messages);
   try {
-    const stats = await waitFor(messages, (m) => m.event === 'stats', 1500);
+    const stats = await messageMatching(messages, (m) => m.event === 'stats', 1500, 'a stats message');
     assert.ok(stats.at - started <= 1500);
     assert.ok(typeof (stats.data as { pools: unknown }).pools === 'object');
 
     const drainAt = Date.now();
     const drain = await fetch(`${fulcrum.adminUrl}/api/pools/web/backends/${encodeURIComponent(bs[1]!.url)}/drain`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     assert.equal(drain.status, 200);
-    const event = await waitFor(messages, (m) => m.event === 'backend-state', 2000);
+    const event = await messageMatching(messages, (m) => m.event === 'backend-state', 2000, 'a backend-state event');
     assert.ok(event.at - drainAt <= 2000);
     assert.deepEqual(
       (({ type, pool, backend, to }) => ({ type, pool, backend, to }))(event.data as Record<string, unknown>),

@@ -5,7 +5,8 @@ import type { PoolView } from '../../src/admin/views.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { startBackends, type TestBackend } from '../support/backend.ts';
 import { getJson } from '../support/client.ts';
-import { eventually, spawnFulcrum, startFulcrum, testConfig, type InProcessFulcrum, type SpawnedFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { spawnFulcrum, startFulcrum, testConfig, type InProcessFulcrum, type SpawnedFulcrum } from '../support/fulcrum.ts';
 
 const TOKEN = 'a-very-secret-admin-token-0123456789';
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startBackend, type TestBackend } from '../support/backend.ts';
 import { request } from '../support/client.ts';
-import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 let backend: TestBackend;
 let fulcrum: InProcessFulcrum;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startBackend, type TestBackend } from '../support/backend.ts';
+import { eventually } from '../support/eventually.ts';
 import { spawnFulcrum, testConfig, type SpawnedFulcrum } from '../support/fulcrum.ts';
 import { runLoad } from '../support/load.ts';
 import { startMemcached, type TestMemcached } from '../support/memcached.ts';
@@ -89,11 +90,7 @@ for (const store of ['redis', 'memcached'] as const) {
       }
       assert.equal(await purge(a, { tag: 'red' }), 202);
       // The purge reaches b (Redis pub/sub, or memcached's polled purge list) within a moment.
-      const until = Date.now() + 3000;
-      while (Date.now() < until) {
-        if (!/hit/.test((await get(b, red[0]!)).cacheStatus)) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await eventually(async () => !/hit/.test((await get(b, red[0]!)).cacheStatus), 3000, 'the purge to reach b');
       for (const p of red) await get(b, p);
       for (const p of red) assert.equal(hits(p), 2, `${p} purged`);
       assert.match((await get(a, blue)).cacheStatus, /hit/, 'an entry without the tag stays');

@@ -10,6 +10,7 @@ import { MemcachedPurgeBus, RedisPurgeBus, type Purge, type PurgeBus } from '../
 import { MemcachedStore } from '../../src/cache/stores/memcached.ts';
 import { MemoryStore, entrySize } from '../../src/cache/stores/memory.ts';
 import { RedisStore } from '../../src/cache/stores/redis.ts';
+import { eventually } from '../support/eventually.ts';
 import { startMemcached, startMemcacheds, type TestMemcached } from '../support/memcached.ts';
 import { startRedis, type TestRedis, type TestService } from '../support/redis.ts';
 
@@ -25,14 +26,6 @@ async function timed<T>(op: Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
   const value = await op;
   return { value, ms: performance.now() - start };
-}
-
-async function eventually(ms: number, check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** The same story for both shared stores: frozen, killed, restarted. */
@@ -60,7 +53,7 @@ function failsOpen(name: string, setUp: () => Promise<{ service: TestService; st
       } finally {
         service.thaw();
       }
-      await eventually(2000, async () => (await store.get('k')) !== undefined, 'answers again after thawing');
+      await eventually(async () => (await store.get('k')) !== undefined, 2000, 'answers again after thawing');
     });
 
     test(`with ${name} killed, get and set resolve at once as a miss and a no-op, and count errors`, async () => {
@@ -77,10 +70,10 @@ function failsOpen(name: string, setUp: () => Promise<{ service: TestService; st
 
     test(`when ${name} comes back on the same port, the store works again by itself`, async () => {
       await service.restart();
-      await eventually(3000, async () => {
+      await eventually(async () => {
         await store.set('back', response('again'), 60_000);
         return (await store.get('back'))?.body.toString() === 'again';
-      }, 'round trip after restart');
+      }, 3000, 'round trip after restart');
     });
   });
 }
@@ -127,7 +120,7 @@ describe('purge buses', () => {
     const purge: Purge = { kind: 'prefix', value: 'example.com/products/', at: Date.now() };
     const start = performance.now();
     await a.publish(purge);
-    await eventually(ms, async () => got.length > 0, 'purge delivered');
+    await eventually(async () => got.length > 0, ms, 'purge delivered');
     assert.ok(performance.now() - start < ms);
     assert.deepEqual(got, [purge]);
   }
@@ -159,7 +152,7 @@ describe('purge buses', () => {
     try {
       assert.ok(await reader.ready());
       await Promise.all(publishers.flatMap((bus, i) => Array.from({ length: 5 }, (_, j) => bus.publish({ kind: 'tag', value: `t${i}-${j}`, at: Date.now() }))));
-      await eventually(1000, async () => got.size === 15, `15 purges, got ${got.size}`);
+      await eventually(async () => got.size === 15, 1000, `15 purges, got ${got.size}`);
     } finally {
       await Promise.all([...publishers, reader].map((b) => b.close()));
     }

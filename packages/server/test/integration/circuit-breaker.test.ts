@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { startBackend, type TestBackend } from '../support/backend.ts';
 import { pools, request, sample, scrape, type Reply } from '../support/client.ts';
-import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 /** A backend that answers only when told to: the requests it holds are its open connections' work. */
 async function holdingBackend(name: string): Promise<{ backend: TestBackend; release(): number }> {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, describe, test } from 'node:test';
 import { startBackends, type TestBackend } from '../support/backend.ts';
-import { eventually, spawnFulcrum, startFulcrum, testConfig, type SpawnedFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { spawnFulcrum, startFulcrum, testConfig, type SpawnedFulcrum } from '../support/fulcrum.ts';
 import { runLoad } from '../support/load.ts';
 
 const backends: TestBackend[] = [];

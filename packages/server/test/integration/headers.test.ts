@@ -9,7 +9,8 @@ import net from 'node:net';
 import { startBackend, type SeenRequest, type TestBackend } from '../support/backend.ts';
 import http from 'node:http';
 import { rawExchange, request, statusOf } from '../support/client.ts';
-import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 /** Fulcrum's request ids: 32 hex digits, like nginx's $request_id (see newRequestId). */
 const REQUEST_ID = /^[0-9a-f]{32}$/;

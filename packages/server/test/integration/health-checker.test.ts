@@ -6,20 +6,12 @@ import { HealthMonitor } from '../../src/health/monitor.ts';
 import { monotonicClock, systemRandom } from '../../src/time.ts';
 import { Backend } from '../../src/upstream/backend.ts';
 import { closedPort, startBackend } from '../support/backend.ts';
+import { eventually } from '../support/eventually.ts';
 
 const checker = new HttpHealthChecker();
 after(() => checker.close());
 
 const backendAt = (url: string) => new Backend({ url, weight: 1, maxConnections: 10 });
-
-/** Polls `predicate` until it holds, failing after `deadlineMs`. */
-async function until(predicate: () => boolean, deadlineMs: number, what: string): Promise<void> {
-  const end = performance.now() + deadlineMs;
-  while (!predicate()) {
-    if (performance.now() > end) assert.fail(`not within ${deadlineMs}ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 test('a probe answered 200 passes', async (t) => {
   const server = await startBackend('ok');
@@ -153,8 +145,8 @@ test('the monitor marks a backend unhealthy while /healthz answers 503 and healt
   const active = { path: '/healthz', interval: 50, timeout: 500, healthy: 2, unhealthy: 3 };
   monitor.setPools([{ name: 'api', backends: [b], health: { active, slow_start: 0 } }]);
   server.healthStatus = 503;
-  await until(() => b.state === 'unhealthy', 3000, 'unhealthy after three failed probes');
+  await eventually(() => b.state === 'unhealthy', 3000, 'unhealthy after three failed probes');
   server.healthStatus = 200;
-  await until(() => b.state === 'healthy', 3000, 'healthy after two passing probes');
+  await eventually(() => b.state === 'healthy', 3000, 'healthy after two passing probes');
   assert.deepEqual(transitions, ['healthy->unhealthy', 'unhealthy->healthy']);
 });

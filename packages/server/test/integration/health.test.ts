@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { startBackends, type TestBackend } from '../support/backend.ts';
-import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { runLoad } from '../support/load.ts';
 
 const opened: Array<TestBackend | InProcessFulcrum> = [];

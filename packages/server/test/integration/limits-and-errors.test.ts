@@ -8,7 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { closedPort, startBackend, type TestBackend } from '../support/backend.ts';
 import { pools, rawExchange, request, sample, scrape, statusOf } from '../support/client.ts';
-import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 /** Responses a backend handler kept unanswered, ended after each test so that nothing outlives it. */
 const held: http.ServerResponse[] = [];

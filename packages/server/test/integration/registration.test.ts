@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startBackends, type TestBackend } from '../support/backend.ts';
-import { eventually, startFulcrum, testConfig, writeConfigFile, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { startFulcrum, testConfig, writeConfigFile, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 const TOKEN = 'registration-admin-token-0123';
 let backends: TestBackend[];

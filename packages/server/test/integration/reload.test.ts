@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { startBackends, type TestBackend } from '../support/backend.ts';
-import { eventually, spawnFulcrum, testConfig, type SpawnedFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { spawnFulcrum, testConfig, type SpawnedFulcrum } from '../support/fulcrum.ts';
 import { runLoad } from '../support/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { closedPort, startBackends, startBlackhole, type TestBackend } from '../support/backend.ts';
+import { eventually } from '../support/eventually.ts';
 import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { runLoad } from '../support/load.ts';
 
@@ -104,7 +105,7 @@ describe('retries', () => {
     const load = runLoad({ url: `${f.url}/work`, concurrency: 16, total: 3000, maxMs: 20_000 });
     // Kill one backend once traffic flows; its in-flight requests are reset mid-way.
     const killer = (async () => {
-      while (bs[1]!.count() < 100) await new Promise((r) => setTimeout(r, 5));
+      await eventually(() => bs[1]!.count() >= 100, 10_000, '100 requests on the backend to kill');
       await bs[1]!.kill();
       killed();
     })();

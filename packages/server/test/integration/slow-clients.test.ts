@@ -8,7 +8,8 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startBackend, type TestBackend } from '../support/backend.ts';
 import { pools, request } from '../support/client.ts';
-import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 let backend: TestBackend;
 let fulcrum: InProcessFulcrum;

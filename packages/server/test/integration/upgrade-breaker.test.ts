@@ -6,7 +6,8 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from '../support/client.ts';
-import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { RawClient, type RawResponse } from '../support/raw-client.ts';
 import { startWebSocketBackend, type WebSocketBackend } from '../support/websocket.ts';
 

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startBackend, type TestBackend } from '../support/backend.ts';
-import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
+import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { RawClient } from '../support/raw-client.ts';
 
 /** A backend that answers the first request head on each connection with `answer`, and records every byte. */

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FulcrumError } from '../../src/errors.ts';
 import { Http1Client, type SlotHolder } from '../../src/upstream/http1/client.ts';
 import { NO_BODY } from '../../src/upstream/http1/types.ts';
-import { eventually } from '../support/fulcrum.ts';
+import { eventually } from '../support/eventually.ts';
 
 /** A holder that remembers what happened to its claim. */
 function holder(): SlotHolder & { granted: boolean; error: FulcrumError | undefined } {

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import { closedPort } from './backend.ts';
+import { eventually } from './eventually.ts';
 
 export interface TestService {
   readonly port: number;
@@ -80,15 +81,16 @@ async function startOn(spec: ServiceSpec, port: number): Promise<TestService> {
  * a busy machine a server thread could otherwise answer a request sent just after SIGSTOP.
  */
 async function stopped(child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
   const state = (stat: string) => stat.charAt(stat.lastIndexOf(')') + 2); // field 3, after "(comm)"
-  for (;;) {
-    const tasks = await readdir(`/proc/${child.pid}/task`);
-    const states = await Promise.all(tasks.map(async (t) => state(await readFile(`/proc/${child.pid}/task/${t}/stat`, 'latin1'))));
-    if (states.every((s) => s === 'T')) return;
-    if (Date.now() > deadline) throw new Error(`process ${child.pid} did not stop`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
+  await eventually(
+    async () => {
+      const tasks = await readdir(`/proc/${child.pid}/task`);
+      const states = await Promise.all(tasks.map(async (t) => state(await readFile(`/proc/${child.pid}/task/${t}/stat`, 'latin1'))));
+      return states.every((s) => s === 'T');
+    },
+    READY_TIMEOUT_MS,
+    `process ${child.pid} to stop`,
+  );
 }
 
 /** Spawns the process and resolves once it answers the probe; rejects if it exits first or stays silent. */
@@ -102,6 +104,7 @@ async function launch(spec: ServiceSpec, port: number): Promise<ChildProcess> {
   child.once('exit', () => (exited = true));
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
   spawnError.catch(() => {});
+  // Its own loop rather than eventually: an exit ends the wait early, and a failure to spawn is thrown as it is.
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!exited) {
     if (await Promise.race([answers(port, spec.probe, spec.expect), spawnError])) return child;
