@@ -64,7 +64,8 @@ export class ControlPlane implements MetricsSource {
   private link: DataPlaneLink | undefined;
   private readonly monitor: HealthMonitor;
   private readonly checker = new HttpHealthChecker();
-  private readonly time: Time;
+  /** Its clocks and timers, which what it drives (the admin API's event stream) uses too. */
+  readonly time: Time;
   /** Backends that registered themselves and renew by heartbeat. */
   readonly registrations: Registrations;
   /** pool → backend id → the control plane's own Backend object, whose state the monitor decides. */

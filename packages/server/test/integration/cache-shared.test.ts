@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startBackend, type TestBackend } from '../support/backend.ts';
+import { sample, scrape } from '../support/client.ts';
 import { eventually } from '../support/eventually.ts';
 import { spawnFulcrum, testConfig, type SpawnedFulcrum } from '../support/fulcrum.ts';
 import { runLoad } from '../support/load.ts';
@@ -122,10 +123,11 @@ describe('workers sharing a port', () => {
     const before = await bodies();
     assert.equal(new Set(before).size, 2, `each worker stored its own copy: ${[...new Set(before)].join(' | ')}`);
     assert.equal(await purge(f, { tag: 'blue' }), 202);
-    await new Promise((r) => setTimeout(r, 200)); // the primary tells the workers over IPC
-    const after = await bodies();
+    // The primary tells the workers over IPC: soon, each serves a copy stored after the purge.
     const old = new Set(before);
-    assert.ok(after.every((b) => !old.has(b)), `no worker serves what was purged: ${[...new Set(after)].join(' | ')}`);
+    let after: string[] = [];
+    await eventually(async () => (after = await bodies()).every((b) => !old.has(b)), 5000, 'no worker to serve what was purged');
+    assert.equal(new Set(after).size, 2, `both workers answered: ${[...new Set(after)].join(' | ')}`);
   });
 });
 
@@ -135,22 +137,30 @@ describe('a store that dies', () => {
     let stop!: () => void;
     const stopped = new Promise<void>((r) => (stop = r));
     const load = runLoad({ url: `${f.url}/`, concurrency: 8, until: stopped, maxMs: 15_000, path: (i) => `/dies/${i % 20}` });
-    await new Promise((r) => setTimeout(r, 300));
+    const metric = async (name: string) => sample(await scrape(f.adminUrl), name) ?? 0;
+    const served = () => metric('fulcrum_http_requests_total');
+    const atStart = await served();
+    await eventually(async () => (await served()) > atStart + 50, 5000, 'the load to run, through the cache');
     await redis.kill();
-    await new Promise((r) => setTimeout(r, 700));
+    const atKill = await served();
+    await eventually(async () => (await metric('fulcrum_cache_store_errors_total')) > 0, 5000, 'the store errors to be counted');
+    await eventually(async () => (await served()) > atKill + 50, 5000, 'requests served while the store is dead');
     await redis.restart();
-    await new Promise((r) => setTimeout(r, 700));
+    // Back: a new entry is stored and then hit (the store reconnects by itself), with the load still running.
+    await eventually(
+      async () => {
+        const path = `/after-restart-${Date.now()}`;
+        await (await fetch(`${f.url}${path}`)).text();
+        const again = await fetch(`${f.url}${path}`);
+        await again.text();
+        return /hit/.test(again.headers.get('cache-status') ?? '');
+      },
+      5000,
+      'the cache to work again',
+    );
     stop();
     const result = await load;
     assert.deepEqual(result.errors, []);
     assert.equal(result.ok(), result.sent, JSON.stringify([...result.statuses]));
-    const metrics = await (await fetch(`${f.adminUrl}/metrics`)).text();
-    assert.match(metrics, /fulcrum_cache_store_errors_total [1-9]/, 'the store errors are counted');
-    // Back: a new entry is stored and then hit.
-    const path = `/after-restart-${Date.now()}`;
-    await (await fetch(`${f.url}${path}`)).text();
-    const again = await fetch(`${f.url}${path}`);
-    await again.text();
-    assert.match(again.headers.get('cache-status') ?? '', /hit/);
   });
 });

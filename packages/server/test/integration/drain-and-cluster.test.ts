@@ -101,6 +101,7 @@ describe('multi-core', () => {
     );
     fulcrums.push(f);
     const start = probes;
+    // A rate is measured over a window: there is no event to wait for (the probes come from another process).
     await new Promise((r) => setTimeout(r, 1000));
     const perSecond = probes - start;
     counting.close();

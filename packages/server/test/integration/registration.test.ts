@@ -3,18 +3,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startBackends, type TestBackend } from '../support/backend.ts';
 import { eventually } from '../support/eventually.ts';
+import { FakeTime } from '../support/fake-time.ts';
 import { startFulcrum, testConfig, writeConfigFile, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 const TOKEN = 'registration-admin-token-0123';
 let backends: TestBackend[];
 let fulcrum: InProcessFulcrum;
+/** The control plane's time: registrations expire when the test moves it. */
+const time = new FakeTime();
 
 before(async () => {
   backends = await startBackends(3, 'reg');
-  fulcrum = await startFulcrum({
-    admin: { listen: '127.0.0.1:0', token: TOKEN },
-    pools: { api: { backends: [{ url: backends[0]!.url }] } },
-  });
+  fulcrum = await startFulcrum(
+    { admin: { listen: '127.0.0.1:0', token: TOKEN }, pools: { api: { backends: [{ url: backends[0]!.url }] } } },
+    undefined,
+    { controlTime: time },
+  );
 });
 
 after(async () => {
@@ -59,13 +63,14 @@ describe('self-registration', () => {
     const lapsing = backends[2]!.url;
     assert.equal((await register(lapsing, '400ms')).status, 200);
     assert.equal((await register(kept, '400ms')).status, 200);
-    const heartbeat = setInterval(() => void register(kept, '400ms'), 100);
-    try {
-      await eventually(async () => !(await servedBy(6)).has(backends[2]!.name), 3000, 'the lapsed backend to be removed');
-      assert.ok((await servedBy(6)).has(backends[1]!.name), 'the renewed one stays');
-    } finally {
-      clearInterval(heartbeat);
+    assert.ok((await servedBy(6)).has(backends[2]!.name), 'registered');
+    for (let heartbeat = 0; heartbeat < 4; heartbeat++) {
+      await time.advance(200);
+      assert.equal((await register(kept, '400ms')).status, 200);
     }
+    const served = await servedBy(6);
+    assert.ok(!served.has(backends[2]!.name), 'the lapsed one is gone');
+    assert.ok(served.has(backends[1]!.name), 'the renewed one stays');
   });
 
   test('a heartbeat renews quietly (no admin mutation logged) and applies a changed weight; a TTL over 1h is refused', async () => {
@@ -140,7 +145,8 @@ describe('self-registration across a reload from disk', () => {
     const pool = (urls: string[]) => ({ api: { backends: urls.map((url) => ({ url })) } });
     const input = { admin: { listen: '127.0.0.1:0', token: TOKEN }, pools: pool([backends[0]!.url]) };
     const file = await writeConfigFile(testConfig(input));
-    const reloading = await startFulcrum(input, file);
+    const reloadingTime = new FakeTime();
+    const reloading = await startFulcrum(input, file, { controlTime: reloadingTime });
     try {
       const res = await fetch(`${reloading.adminUrl}/api/pools/api/registrations`, {
         method: 'POST',
@@ -151,7 +157,7 @@ describe('self-registration across a reload from disk', () => {
       await writeConfigFile(testConfig({ ...input, pools: pool([backends[0]!.url, backends[1]!.url]) }), file);
       const reload = await fetch(`${reloading.adminUrl}/api/reload`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
       assert.equal(reload.status, 200);
-      await new Promise((r) => setTimeout(r, 800)); // past the old registration's TTL and a sweep
+      await reloadingTime.advance(800); // past the old registration's TTL and a sweep
       const [view] = (await (await fetch(`${reloading.adminUrl}/api/pools`)).json()) as Array<{ backends: Array<{ id: string; registered: boolean }> }>;
       assert.deepEqual(
         view!.backends.map((b) => [b.id, b.registered]),

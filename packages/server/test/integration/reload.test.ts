@@ -93,13 +93,22 @@ describe('reload', () => {
       [bs[0]!.url, bs[1]!.url],
       [bs[2]!.url],
     ];
+    // Each reload comes once requests have flowed on the config before it; the load stops once they have flowed
+    // on the last one too.
+    const served = () => bs.reduce((n, b) => n + b.count(), 0);
+    const reloads = () => (f.output().match(/config reloaded/g) ?? []).length;
+    const flowing = async () => {
+      const mark = served();
+      await eventually(() => served() >= mark + 150, 10_000, 'requests to flow');
+    };
     for (const urls of sets) {
-      await new Promise((r) => setTimeout(r, 250));
+      await flowing();
+      const mark = reloads();
       await f.writeConfig(configOver(urls, { workers: 2 }));
       f.child.kill('SIGHUP');
+      await eventually(() => reloads() > mark, 5000, 'the reload');
     }
-    await eventually(() => (f.output().match(/config reloaded/g) ?? []).length >= sets.length, 5000, 'every reload');
-    await new Promise((r) => setTimeout(r, 250));
+    await flowing();
     done();
     const result = await load;
     assert.deepEqual(result.errors, []);

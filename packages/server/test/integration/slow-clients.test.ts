@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { startBackend, type TestBackend } from '../support/backend.ts';
 import { pools, request } from '../support/client.ts';
 import { eventually } from '../support/eventually.ts';
+import { settle } from '../support/fake-time.ts';
 import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 let backend: TestBackend;
@@ -57,13 +58,17 @@ describe('slow clients', () => {
   test('a client that pauses longer than the pool body timeout still gets the whole body, and the backend stays in', async (t) => {
     const piece = Buffer.alloc(64 * 1024, 7);
     const pieces = 128; // 8 MiB: more than the socket buffers on the way hold
+    let heldBack = false;
     backend.handle((_req, res) => {
       res.writeHead(200, { 'content-length': String(piece.length * pieces) });
       let written = 0;
       const writeSome = (): void => {
         while (written < pieces) {
           written++;
-          if (!res.write(piece)) return void res.once('drain', writeSome);
+          if (!res.write(piece)) {
+            heldBack = true;
+            return void res.once('drain', writeSome);
+          }
         }
         res.end();
       };
@@ -72,7 +77,10 @@ describe('slow clients', () => {
     t.after(() => backend.handle((_req, res) => res.end('origin')));
     const client = stalledClient('/big');
     t.after(() => client.socket.destroy());
-    await new Promise((r) => setTimeout(r, 900)); // three body timeouts of the pool, within the send timeout
+    await eventually(() => heldBack, 5000, 'back-pressure to reach the backend');
+    // What is checked is that nothing happens while the client pauses (no body timeout blamed on the backend):
+    // there is no event to wait for, so the pause lasts two body timeouts of the pool, within the send timeout.
+    await new Promise((r) => setTimeout(r, 600));
     client.socket.resume();
     assert.equal(await client.ended, true);
     assert.equal(bodyOf(client.received()).length, piece.length * pieces);
@@ -83,9 +91,13 @@ describe('slow clients', () => {
   test('a response that ends while Fulcrum waits for a slow client leaves its backend connection ready for the next request', async (t) => {
     // One write of a chunked body larger than the client socket's buffer: its last data and the terminating chunk
     // reach Fulcrum together, while the client's side is full.
+    const ports = new Map<string, number | undefined>();
+    let sent = false;
     backend.handle((req, res) => {
+      ports.set(req.url!, req.socket.remotePort);
       if (req.url === '/chunked') {
         res.writeHead(200, { 'transfer-encoding': 'chunked' });
+        res.once('finish', () => (sent = true));
         return void res.end(Buffer.alloc(48 * 1024, 1));
       }
       res.end('next');
@@ -93,12 +105,13 @@ describe('slow clients', () => {
     t.after(() => backend.handle((_req, res) => res.end('origin')));
     const client = stalledClient('/chunked');
     t.after(() => client.socket.destroy());
-    await eventually(() => backend.requests.some((r) => r.url === '/chunked'), 2000, 'the chunked request');
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => sent, 2000, 'the whole chunked response to leave the backend');
+    await settle(); // Fulcrum, in this process, reads what loopback has delivered
     // The next request reuses the pooled connection: it must be read, not left paused (a 504 after 2 s).
     const next = await request(`${fulcrum.url}/next`);
     assert.equal(next.status, 200);
     assert.equal(next.text, 'next');
+    assert.equal(ports.get('/next'), ports.get('/chunked'), 'on the same backend connection');
     client.socket.resume();
     assert.equal(await client.ended, true);
     assert.ok(client.received().toString('latin1').endsWith('\r\n0\r\n\r\n'), 'the whole chunked body');

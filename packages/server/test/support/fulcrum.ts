@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { formatProblems, parseConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import type { Time } from '../../src/time.ts';
 import { startSingle, type RunningFulcrum } from '../../src/workers/single.ts';
 
 export const BIN = new URL('../../bin/fulcrum.ts', import.meta.url).pathname;
@@ -36,9 +37,11 @@ export function testConfig(input: Partial<ConfigInput> & Pick<ConfigInput, 'pool
   };
 }
 
+/** `controlTime`: the control plane's clocks and timers (health schedule, registrations), e.g. a FakeTime. */
 export async function startFulcrum(
   input: Partial<ConfigInput> & Pick<ConfigInput, 'pools'>,
   configFile?: string,
+  options: { controlTime?: Time } = {},
 ): Promise<InProcessFulcrum> {
   const result = parseConfig(testConfig(input));
   if (!result.ok) throw new Error(formatProblems(result.problems));
@@ -49,7 +52,7 @@ export async function startFulcrum(
       cb();
     },
   });
-  const running = await startSingle(result.config, configFile, createLogger(result.config.log.level, sink));
+  const running = await startSingle(result.config, configFile, createLogger(result.config.log.level, sink), { time: options.controlTime });
   return {
     ...running,
     url: `http://127.0.0.1:${running.proxyPort}`,
