@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { startBackends, type TestBackend } from '../support/backend.ts';
 import { eventually } from '../support/eventually.ts';
+import { FakeTime } from '../support/fake-time.ts';
 import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { runLoad } from '../support/load.ts';
 
@@ -26,30 +27,45 @@ async function stateOf(f: InProcessFulcrum, b: TestBackend): Promise<string | un
   return (await backendsOf(f)).find((x) => x.id === b.url)?.state;
 }
 
-async function setup(n: number, pool: Record<string, unknown>): Promise<{ bs: TestBackend[]; f: InProcessFulcrum }> {
+async function setup(n: number, pool: Record<string, unknown>, controlTime?: FakeTime): Promise<{ bs: TestBackend[]; f: InProcessFulcrum }> {
   const bs = await startBackends(n);
   opened.push(...bs);
-  const f = await startFulcrum({ pools: { p: { algorithm: 'round-robin', backends: bs.map((b) => ({ url: b.url })), ...pool } } });
+  const f = await startFulcrum({ pools: { p: { algorithm: 'round-robin', backends: bs.map((b) => ({ url: b.url })), ...pool } } }, undefined, { controlTime });
   opened.push(f);
   return { bs, f };
 }
 
 describe('health', () => {
   test('an active check failing takes a backend out of rotation, and passing brings it back through slow start', async () => {
-    const { bs, f } = await setup(2, {
-      health: { active: { path: '/healthz', interval: '40ms', timeout: '500ms', healthy: 2, unhealthy: 2 }, slow_start: '600ms' },
-    });
+    // The schedule (probes, slow start steps) on FakeTime; the probes themselves are real requests.
+    const time = new FakeTime();
+    const { bs, f } = await setup(
+      2,
+      { health: { active: { path: '/healthz', interval: '1s', timeout: '1s', healthy: 2, unhealthy: 2 }, slow_start: '10s' } },
+      time,
+    );
+    /** Moves time a probe interval at a time, letting each probe's real request finish, until `state`. */
+    const probedUntil = (state: string) =>
+      eventually(
+        async () => {
+          await time.advance(1000);
+          return (await stateOf(f, bs[1]!)) === state;
+        },
+        5000,
+        state,
+      );
     bs[1]!.healthStatus = 503;
-    await eventually(async () => (await stateOf(f, bs[1]!)) === 'unhealthy', 3000, 'unhealthy');
+    await probedUntil('unhealthy');
     const before = bs[1]!.count();
     const during = await runLoad({ url: `${f.url}/`, concurrency: 4, total: 100 });
     assert.equal(during.ok(), 100);
     assert.equal(bs[1]!.count(), before, 'no request reaches an unhealthy backend');
     bs[1]!.healthStatus = 200;
-    await eventually(async () => (await stateOf(f, bs[1]!)) === 'slow-start', 3000, 'slow start');
+    await probedUntil('slow-start');
     const warming = (await backendsOf(f)).find((b) => b.id === bs[1]!.url)!;
-    assert.ok(warming.warmth < 1, `warmth ramps (${warming.warmth})`);
-    await eventually(async () => (await stateOf(f, bs[1]!)) === 'healthy', 3000, 'healthy again');
+    assert.ok(warming.warmth < 0.5, `warmth ramps (${warming.warmth})`);
+    await time.advance(10_000);
+    assert.equal(await stateOf(f, bs[1]!), 'healthy', 'healthy again at the end of slow start');
     const after = await runLoad({ url: `${f.url}/`, concurrency: 4, total: 100 });
     assert.equal(after.ok(), 100);
     assert.ok(bs[1]!.count() - before >= 40, 'the recovered backend takes its share again');

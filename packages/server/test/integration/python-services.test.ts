@@ -189,7 +189,8 @@ describe('Python services behind Fulcrum (examples/python)', () => {
     // A long TTL (three heartbeats of 5 s): only its own deregistration can take it out this soon.
     const leaver = await startPython('fastapi', {
       name: 'fastapi-leaving',
-      args: ['--register', fulcrum.adminUrl, '--pool', 'catalogue', '--heartbeat', '5'],
+      // Its deregistration takes it out at once, so the notice for the health check can be short.
+      args: ['--register', fulcrum.adminUrl, '--pool', 'catalogue', '--heartbeat', '5', '--drain-notice', '0.5'],
       env: { FULCRUM_ADMIN_TOKEN: TOKEN },
     });
     let finish!: () => void;

@@ -87,7 +87,12 @@ export async function spawnFulcrum(input: ConfigInput, timeoutMs = 15_000): Prom
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const ready = await new Promise<{ port: number; admin: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fulcrum did not start in time:\n${out}`)), timeoutMs);
+    // A child left running would hold the test process (and the whole suite) open for ever: it is killed. Its
+    // workers, if any, exit when it does (their IPC channel closes).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`fulcrum did not start in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const onData = () => {
       for (const line of out.split('\n')) {
         if (!line.includes('"fulcrum ready"')) continue;

@@ -49,7 +49,11 @@ export async function startPython(framework: Framework, options: PythonOptions =
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const listeningAt = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in time:\n${out}`)), START_TIMEOUT_MS);
+    // A child left running would hold the test process (and the whole suite) open for ever: it is killed.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start in ${START_TIMEOUT_MS} ms:\n${out}`));
+    }, START_TIMEOUT_MS);
     const onData = (d: Buffer) => {
       out += d.toString();
       if (out.includes(`${name} listening on`)) {
