@@ -117,6 +117,7 @@ export async function startPrimary(config: Config, configFile: string | undefine
   const adminPort = await admin.listen(config.admin.listen);
   const ports = (await Promise.all(Array.from({ length: count }, fork)))[0]!;
   const proxyPort = ports[0]!;
+  control.tls.startAcme();
   log.info({ listen: listenersOf(config).map((l) => l.listen), port: proxyPort, ports, admin: adminPort, workers: count }, 'fulcrum ready');
 
   return {

@@ -41,6 +41,7 @@ export async function startSingle(config: Config, configFile: string | undefined
   const adminPort = await admin.listen(config.admin.listen);
   const ports = await proxy.listen();
   const proxyPort = ports[0]!;
+  control.tls.startAcme();
   log.info({ listen: listenersOf(config).map((l) => l.listen), port: proxyPort, ports, admin: adminPort, workers: 1 }, 'fulcrum ready');
   return {
     proxyPort,

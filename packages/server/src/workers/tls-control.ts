@@ -5,6 +5,8 @@
  */
 import { unwatchFile, watchFile } from 'node:fs';
 import type { ChallengeSet } from '../acme/answers.ts';
+import { AcmeManager } from '../acme/manager.ts';
+import { systemRandom } from '../time.ts';
 import { formatProblems, type ConfigProblem } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -27,6 +29,8 @@ export class TlsControl {
   private link: TlsLink | undefined;
   private watched: string[] = [];
   private config: Config;
+  /** Present when the config has an `acme` section (read at start). */
+  readonly acme: AcmeManager | undefined;
   private readonly onFileChange = (curr: { mtimeMs: number }, prev: { mtimeMs: number }) => {
     if (curr.mtimeMs !== prev.mtimeMs) void this.reloadFiles(this.config);
   };
@@ -34,17 +38,34 @@ export class TlsControl {
   constructor(config: Config, log: Logger) {
     this.config = config;
     this.log = log;
+    this.acme =
+      config.acme &&
+      new AcmeManager(config.acme, {
+        log,
+        random: systemRandom,
+        publish: (pairs) => this.setAcme(pairs),
+        publishChallenges: (set) => this.applyChallenges(set),
+      });
   }
 
   get material(): TlsMaterial {
     return this.current;
   }
 
-  /** Reads the files of the start config; throws with every problem when one cannot be served. */
+  /**
+   * Reads the files of the start config (throws with every problem when one cannot be served) and the ACME
+   * certificates already on disk.
+   */
   async init(): Promise<void> {
     const problems = await this.reloadFiles(this.config);
     if (problems.length > 0) throw new Error(`certificates refused:\n${formatProblems(problems)}`);
     this.watch(this.config);
+    await this.acme?.loadStored();
+  }
+
+  /** Starts ACME orders and renewals: once the listeners are up, as the CA's validation reaches them. */
+  startAcme(): void {
+    this.acme?.start();
   }
 
   attach(link: TlsLink): void {
@@ -80,6 +101,7 @@ export class TlsControl {
   }
 
   stop(): void {
+    this.acme?.stop();
     for (const file of this.watched) unwatchFile(file, this.onFileChange);
     this.watched = [];
   }
