@@ -142,6 +142,7 @@ export class Pipeline {
       clientIp: ctx.clientIp,
       trusted,
       requestId: ctx.requestId,
+      secure: ctx.req.secure,
     });
     // Revalidating a stale entry: our conditionals replace the client's (cacheLookup chose them).
     if (ctx.revalidationHeaders !== undefined) ctx.upstreamHeaders.push(...ctx.revalidationHeaders);
@@ -160,7 +161,7 @@ export class Pipeline {
     const head = ctx.head!;
     const q = head.target.indexOf('?');
     // Keyed on what is forwarded: the authority (a non-default port kept) and path, both in normal form.
-    const primary = primaryKey(ctx.req.method, head.hostHeader ?? '', head.path, q < 0 ? '' : head.target.slice(q + 1), ctx.cache!, ctx.req.rawHeaders);
+    const primary = primaryKey(ctx.req.method, head.hostHeader ?? '', head.path, q < 0 ? '' : head.target.slice(q + 1), ctx.cache!, ctx.req.rawHeaders, ctx.req.secure);
     ctx.primaryKey = primary;
     const entry = this.deps.cache.lookup(primary);
     return entry instanceof Promise ? entry.then((e) => this.afterPrimary(ctx, primary, e)) : this.afterPrimary(ctx, primary, entry);

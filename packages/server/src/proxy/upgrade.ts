@@ -184,7 +184,7 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   private requestHead(head: RequestHead, backend: Backend): string {
     const runtime = this.proxy.pipeline.runtime;
     const clientIp = this.req.remoteAddress;
-    const headers = upstreamHeaders(this.req.rawHeaders, head, { clientIp, trusted: runtime.isTrusted(clientIp), requestId: this.requestId });
+    const headers = upstreamHeaders(this.req.rawHeaders, head, { clientIp, trusted: runtime.isTrusted(clientIp), requestId: this.requestId, secure: this.req.secure });
     // HTTP/1.0 clients may send no Host; the backend speaks HTTP/1.1 and needs one (RFC 9112 §3.2).
     if (head.hostHeader === undefined) headers.push('host', backend.authority);
     // Upgrade and Connection are hop-by-hop, but here they are the point: the backend must see them.

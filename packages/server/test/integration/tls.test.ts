@@ -111,6 +111,32 @@ describe('TLS listeners', () => {
     assert.equal(seen.find((r) => r.url === '/over-plain')?.headers['x-forwarded-proto'], 'http');
   });
 
+  test('the cache keeps http and https answers apart: the scheme is part of the key', async () => {
+    const scheme = await startBackend('scheme-backend');
+    scheme.handle((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=60' });
+      res.end(String(req.headers['x-forwarded-proto']));
+    });
+    try {
+      const f = await startFulcrum({
+        listeners: [tlsListener([main]), { listen: '127.0.0.1:0' }],
+        pools: { p: { backends: [{ url: scheme.url }] } },
+        routes: [{ match: {}, pool: 'p', cache: {} }],
+      });
+      running.push(f);
+      const overTls = await httpsGet(f.ports[0]!, '/page', { ca: ca.cert, servername: 'main.test', headers: { host: 'site.test' } });
+      assert.equal(overTls.body, 'https');
+      const plain = await request(`http://127.0.0.1:${f.ports[1]}/page`, { headers: { host: 'site.test' } });
+      assert.equal(plain.text, 'http', 'not the https answer from the cache');
+      const again = await httpsGet(f.ports[0]!, '/page', { ca: ca.cert, servername: 'main.test', headers: { host: 'site.test' } });
+      assert.equal(again.body, 'https');
+      assert.match(String(again.headers['cache-status']), /hit/);
+      assert.equal(scheme.count(), 2);
+    } finally {
+      await scheme.close();
+    }
+  });
+
   test('session tickets resume a session on a new connection', async () => {
     const f = await start([tlsListener([main])]);
     const port = f.ports[0]!;
