@@ -31,7 +31,8 @@ export interface AcmeDeps {
   readonly share?: AcmeShare | undefined;
 }
 
-export type OrderOutcome = 'obtained' | 'from-peer' | 'failed';
+/** obtained: ordered here; from-peer: adopted from another instance; busy: another instance is ordering it. */
+export type OrderOutcome = 'obtained' | 'from-peer' | 'busy' | 'failed';
 
 export class AcmeManager {
   private readonly config: AcmeConfig;
@@ -72,6 +73,7 @@ export class AcmeManager {
     this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    void this.deps.share?.close();
   }
 
   /** The certificate held for a name (for tests and the admin view). */
@@ -103,6 +105,8 @@ export class AcmeManager {
     if (Date.now() < at) return this.schedule(name, at); // a long wait, checked again in steps
     const outcome = await this.renew(name);
     if (this.stopped) return;
+    // Look again for the other instance's certificate after a short wait: not a failure of this one's.
+    if (outcome === 'busy') return this.schedule(name, Date.now() + retryDelay(1, this.config.retry.min, this.config.retry.max, this.deps.random));
     if (outcome !== 'failed') {
       this.failures.delete(name);
       return this.schedule(name, this.dueAt(name));
@@ -123,7 +127,7 @@ export class AcmeManager {
         if (peer !== undefined && this.fresher(name, peer)) return this.adopt(name, peer, 'from-peer');
         if (!(await share.lock(name))) {
           this.deps.log.info({ domain: name }, 'acme: another instance is ordering this certificate');
-          return 'failed';
+          return 'busy';
         }
       }
       try {

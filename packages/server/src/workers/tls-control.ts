@@ -6,6 +6,7 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import type { ChallengeSet } from '../acme/answers.ts';
 import { AcmeManager } from '../acme/manager.ts';
+import { RedisAcmeShare } from '../acme/redis-share.ts';
 import { systemRandom } from '../time.ts';
 import { formatProblems, type ConfigProblem } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -38,6 +39,9 @@ export class TlsControl {
   constructor(config: Config, log: Logger) {
     this.config = config;
     this.log = log;
+    // Instances that share a Redis cache share their orders too (one orders, the others adopt).
+    const share =
+      config.acme && config.cache.store === 'redis' ? new RedisAcmeShare(config.cache.redis.url, config.cache.redis.key_prefix, log) : undefined;
     this.acme =
       config.acme &&
       new AcmeManager(config.acme, {
@@ -45,6 +49,7 @@ export class TlsControl {
         random: systemRandom,
         publish: (pairs) => this.setAcme(pairs),
         publishChallenges: (set) => this.applyChallenges(set),
+        share,
       });
   }
 

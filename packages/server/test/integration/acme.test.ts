@@ -6,6 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { closedPort, startBackend, type TestBackend } from '../support/backend.ts';
 import { eventually, spawnFulcrum, startFulcrum, testConfig, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { startPebble, type TestPebble } from '../support/pebble.ts';
+import { startRedis } from '../support/redis.ts';
+import { RedisAcmeShare } from '../../src/acme/redis-share.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { handshake, httpsGet, namesOf } from '../support/tls-client.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 
@@ -126,5 +129,50 @@ describe('ACME (against a local Pebble)', () => {
       h.socket.destroy();
     }
     assert.equal(f.output().split('acme: ordering a certificate').length - 1, 1, 'one order');
+  });
+
+  test('instances sharing a Redis cache share certificates: a second instance adopts the first one\'s, without ordering', async () => {
+    const s = await setup();
+    const redis = await startRedis();
+    running.push(redis);
+    const name = 'shared.fulcrum.test';
+    const cache = { store: 'redis' as const, redis: { url: redis.url } };
+    const first = await startWith({ ...acmeConfig(s, [name], ['http-01']), cache });
+    const root = await s.pebble.root();
+    await servedFor(first.ports[0]!, name, root);
+    const firstCert = (await handshake(first.ports[0]!, { servername: name })).cert;
+    // Another machine: its own ports and disk, the same Redis. Pebble validates only the first's ports, so an order
+    // of its own would fail: serving the certificate proves it came through Redis.
+    const other: Setup = { ...s, httpPort: 0, tlsPort: 0, storage: await mkdtemp(join(tmpdir(), 'fulcrum-acme-')) };
+    const config = { ...acmeConfig(other, [name], ['http-01']), cache };
+    config.listeners = [{ listen: '127.0.0.1:0', tls: { acme: true } }, { listen: '127.0.0.1:0' }];
+    const second = await startWith(config);
+    await servedFor(second.ports[0]!, name, root);
+    const secondCert = (await handshake(second.ports[0]!, { servername: name })).cert;
+    assert.equal(secondCert.serialNumber, firstCert.serialNumber, 'the same certificate');
+    assert.ok(!second.logs.some((l) => l.msg === 'acme: ordering a certificate'), 'no order of its own');
+    assert.ok(second.logs.some((l) => l.msg === 'acme: certificate in service' && l['source'] === 'from-peer'));
+  });
+
+  test('the shared order lock is held by one instance at a time and released only by its holder', async () => {
+    const redis = await startRedis();
+    running.push(redis);
+    const log = createLogger('silent');
+    const a = new RedisAcmeShare(redis.url, 'test:', log);
+    const b = new RedisAcmeShare(redis.url, 'test:', log);
+    try {
+      assert.equal(await a.lock('x.test'), true);
+      assert.equal(await b.lock('x.test'), false);
+      await b.unlock('x.test'); // not b's lock: stays
+      assert.equal(await b.lock('x.test'), false);
+      await a.unlock('x.test');
+      assert.equal(await b.lock('x.test'), true);
+      assert.equal(await a.fetch('x.test'), undefined);
+      await b.publish('x.test', { cert: 'C', key: 'K' });
+      assert.deepEqual(await a.fetch('x.test'), { cert: 'C', key: 'K' });
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
