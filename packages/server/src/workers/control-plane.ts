@@ -129,6 +129,7 @@ export class ControlPlane implements MetricsSource {
   apply(config: Config): void {
     for (const [what, before, after] of [
       ['listeners', startOnly(this.current), startOnly(config)],
+      ['acme', JSON.stringify(this.current.acme), JSON.stringify(config.acme)],
       ['admin.listen', this.current.admin.listen, config.admin.listen],
       ['workers', String(this.current.workers), String(config.workers)],
     ] as const) {
