@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { closedPort, startBackend, type TestBackend } from '../support/backend.ts';
+import { makeCa, makeCertBetween } from '../support/certs.ts';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { eventually, spawnFulcrum, startFulcrum, testConfig, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { startPebble, type TestPebble } from '../support/pebble.ts';
 import { startRedis } from '../support/redis.ts';
@@ -67,16 +69,13 @@ async function startWith(config: ConfigInput): Promise<InProcessFulcrum> {
 async function servedFor(port: number, name: string, root: string): Promise<void> {
   await eventually(
     async () => {
-      const h = await handshake(port, { servername: name }).catch(() => undefined);
+      const h = await handshake(port, { servername: name, ca: root, rejectUnauthorized: true }).catch(() => undefined);
       h?.socket.destroy();
-      return h !== undefined && namesOf(h.cert).includes(name);
+      return h !== undefined && h.socket.authorized && namesOf(h.cert).includes(name);
     },
     30_000,
-    `a certificate for ${name}`,
+    `a certificate for ${name} from Pebble`,
   );
-  const verified = await handshake(port, { servername: name, ca: root, rejectUnauthorized: true });
-  assert.equal(verified.socket.authorized, true);
-  verified.socket.destroy();
 }
 
 describe('ACME (against a local Pebble)', () => {
@@ -115,6 +114,25 @@ describe('ACME (against a local Pebble)', () => {
     const second = await startWith(acmeConfig(s, [name], ['http-01']));
     await servedFor(second.ports[0]!, name, root);
     assert.ok(!second.logs.some((l) => l.msg === 'acme: ordering a certificate'), 'no new order');
+  });
+
+  test('a stored certificate past its renewal point is served at once, then replaced by a renewed one', async () => {
+    const s = await setup();
+    const name = 'renew.fulcrum.test';
+    const day = 86_400_000;
+    const old = await makeCertBetween(await makeCa('Old CA'), name, Date.now() - 80 * day, Date.now() + 10 * day); // 89% gone
+    await mkdir(join(s.storage, 'certificates', name), { recursive: true });
+    await copyFile(old.certFile, join(s.storage, 'certificates', name, 'cert.pem'));
+    await copyFile(old.keyFile, join(s.storage, 'certificates', name, 'key.pem'));
+    const f = await startWith(acmeConfig(s, [name], ['http-01']));
+    const first = await handshake(f.ports[0]!, { servername: name });
+    first.socket.destroy();
+    assert.match(String(first.cert.issuer.CN), /Old CA|Pebble/, 'a certificate from the start, not a refused handshake');
+    await servedFor(f.ports[0]!, name, await s.pebble.root());
+    const renewed = await handshake(f.ports[0]!, { servername: name });
+    renewed.socket.destroy();
+    assert.match(String(renewed.cert.issuer.CN), /Pebble/);
+    assert.ok(Date.parse(renewed.cert.valid_to) > Date.now() + 30 * day);
   });
 
   test('with two workers, the primary orders once and every worker serves the certificate', async () => {

@@ -52,3 +52,29 @@ export async function makeCert(ca: TestCa, names: readonly string[], file = `lea
   await rename(`${certFile}.new`, certFile);
   return { certFile, keyFile, cert: await readFile(certFile, 'utf8') };
 }
+
+/** openssl's date form for `ca -startdate/-enddate`: YYYYMMDDHHMMSSZ, UTC. */
+function asn1Time(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+}
+
+/** A leaf valid from `from` to `to` (epoch ms, in the past if wanted): `openssl ca` is the one that takes dates. */
+export async function makeCertBetween(ca: TestCa, name: string, from: number, to: number): Promise<TestCert> {
+  const base = join(ca.dir, `dated-${++serial}`);
+  await writeFile(`${base}.index`, '');
+  await writeFile(`${base}.serial`, `${(1000 + serial).toString(16).padStart(4, '0')}\n`);
+  await writeFile(
+    `${base}.cnf`,
+    [
+      '[ca]', 'default_ca = test', '[test]', `database = ${base}.index`, `serial = ${base}.serial`, `new_certs_dir = ${ca.dir}`,
+      'default_md = sha256', 'policy = any', 'copy_extensions = none', 'x509_extensions = leaf', '[any]', 'commonName = supplied',
+      '[leaf]', `subjectAltName = DNS:${name}`, 'basicConstraints = CA:FALSE', 'extendedKeyUsage = serverAuth', '',
+    ].join('\n'),
+  );
+  await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${name}`]);
+  await run('openssl', [
+    'ca', '-batch', '-config', `${base}.cnf`, '-cert', ca.certFile, '-keyfile', ca.keyFile, '-in', `${base}.csr`, '-out', `${base}.pem`,
+    '-startdate', asn1Time(from), '-enddate', asn1Time(to), '-notext',
+  ]);
+  return { certFile: `${base}.pem`, keyFile: `${base}.key`, cert: await readFile(`${base}.pem`, 'utf8') };
+}
