@@ -2,6 +2,7 @@
 // typescript-eslint's recommended rules without type information (type-aware rules would need a second compiler
 // pass of TypeScript 6: the type check itself is tsc 7's), React's hook rules for the dashboard, and the import
 // directions of STYLE.md §2 for the server (fulcrum/layers, tools/lint/layers.js) and the dashboard.
+import { defineConfig } from 'eslint/config';
 import { js, layers, reactHooks, tseslint } from '@fulcrum/lint';
 
 /** The one dashboard file that may import from the server's sources (its API types and shared constants). */
@@ -43,7 +44,7 @@ const SERVER_LAYERS = {
   cli: [...BASE, ...DOMAIN, 'proxy', 'admin', 'workers'],
 };
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: ['**/dist/**', 'bench/results/**', 'tmp/**'],
   },
