@@ -28,7 +28,7 @@ export interface InProcessFulcrum extends RunningFulcrum {
 /** Fills what every test config shares: free ports, one process, quiet logs. */
 export function testConfig(input: Partial<ConfigInput> & Pick<ConfigInput, 'pools'>): ConfigInput {
   return {
-    listen: '127.0.0.1:0',
+    ...(input.listeners === undefined ? { listen: '127.0.0.1:0' } : {}),
     admin: { listen: '127.0.0.1:0' },
     workers: 1,
     log: { level: 'info', access: false },
@@ -63,6 +63,8 @@ export async function startFulcrum(
 
 export interface SpawnedFulcrum {
   readonly url: string;
+  /** Every listener's port, in config order. */
+  readonly ports: readonly number[];
   readonly adminUrl: string;
   readonly child: ChildProcess;
   readonly configFile: string;
@@ -86,7 +88,7 @@ export async function spawnFulcrum(input: ConfigInput, timeoutMs = 15_000): Prom
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const ready = await new Promise<{ port: number; admin: number }>((resolve, reject) => {
+  const ready = await new Promise<{ port: number; ports: number[]; admin: number }>((resolve, reject) => {
     // A child left running would hold the test process (and the whole suite) open for ever: it is killed. Its
     // workers, if any, exit when it does (their IPC channel closes).
     const timer = setTimeout(() => {
@@ -96,7 +98,7 @@ export async function spawnFulcrum(input: ConfigInput, timeoutMs = 15_000): Prom
     const onData = () => {
       for (const line of out.split('\n')) {
         if (!line.includes('"fulcrum ready"')) continue;
-        const parsed = JSON.parse(line) as { port: number; admin: number };
+        const parsed = JSON.parse(line) as { port: number; ports: number[]; admin: number };
         clearTimeout(timer);
         child.stdout!.off('data', onData);
         resolve(parsed);
@@ -112,6 +114,7 @@ export async function spawnFulcrum(input: ConfigInput, timeoutMs = 15_000): Prom
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     url: `http://127.0.0.1:${ready.port}`,
+    ports: ready.ports,
     adminUrl: `http://127.0.0.1:${ready.admin}`,
     child,
     configFile,
