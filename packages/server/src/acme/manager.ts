@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { axios as acmeAxios, Client, crypto as acmeCrypto, setLogger, type Authorization } from 'acme-client';
 import type { AcmeConfig } from '../config/listeners.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Random } from '../time.ts';
+import type { Random, Time, TimerHandle } from '../time.ts';
 import type { PemPair } from '../tls/certificates.ts';
 import type { ChallengeSet } from './answers.ts';
 import { nextCheckIn, renewalDue, retryDelay } from './schedule.ts';
@@ -23,6 +23,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export interface AcmeDeps {
   readonly log: Logger;
   readonly random: Random;
+  /** Certificate dates are epoch milliseconds: renewals are timed on the wall clock. */
+  readonly time: Pick<Time, 'wallClock' | 'timers'>;
   /** Every certificate held, each time one is obtained or found. */
   publish(pairs: readonly PemPair[]): void;
   /** The challenge answers in flight; resolves once every proxy serves them. */
@@ -40,7 +42,7 @@ export class AcmeManager {
   private readonly storage: AcmeStorage;
   private readonly certificates = new Map<string, StoredCertificate>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, TimerHandle>();
   private readonly http = new Map<string, string>();
   private readonly alpn = new Map<string, PemPair>();
   private client: Promise<Client> | undefined;
@@ -59,7 +61,7 @@ export class AcmeManager {
   async loadStored(): Promise<void> {
     for (const name of this.config.domains) {
       const stored = await this.storage.readCertificate(name);
-      if (stored !== undefined && stored.notAfter > Date.now()) this.certificates.set(name, stored);
+      if (stored !== undefined && stored.notAfter > this.now()) this.certificates.set(name, stored);
     }
     if (this.certificates.size > 0) this.deps.publish(this.pairs());
   }
@@ -71,7 +73,7 @@ export class AcmeManager {
 
   stop(): void {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const timer of this.timers.values()) this.deps.time.timers.clearTimeout(timer);
     this.timers.clear();
     void this.deps.share?.close();
   }
@@ -88,25 +90,27 @@ export class AcmeManager {
     return run;
   }
 
+  private now(): number {
+    return this.deps.time.wallClock.now();
+  }
+
   private dueAt(name: string): number {
     const held = this.certificates.get(name);
-    return held === undefined ? Date.now() : renewalDue(held.notBefore, held.notAfter, this.config.renew_at);
+    return held === undefined ? this.now() : renewalDue(held.notBefore, held.notAfter, this.config.renew_at);
   }
 
   private schedule(name: string, at: number): void {
     if (this.stopped) return;
-    clearTimeout(this.timers.get(name));
-    const timer = setTimeout(() => void this.check(name, at), nextCheckIn(at, Date.now()));
-    timer.unref();
-    this.timers.set(name, timer);
+    this.deps.time.timers.clearTimeout(this.timers.get(name));
+    this.timers.set(name, this.deps.time.timers.setTimeout(() => void this.check(name, at), nextCheckIn(at, this.now())));
   }
 
   private async check(name: string, at: number): Promise<void> {
-    if (Date.now() < at) return this.schedule(name, at); // a long wait, checked again in steps
+    if (this.now() < at) return this.schedule(name, at); // a long wait, checked again in steps
     const outcome = await this.renew(name);
     if (this.stopped) return;
     // Look again for the other instance's certificate after a short wait: not a failure of this one's.
-    if (outcome === 'busy') return this.schedule(name, Date.now() + retryDelay(1, this.config.retry.min, this.config.retry.max, this.deps.random));
+    if (outcome === 'busy') return this.schedule(name, this.now() + retryDelay(1, this.config.retry.min, this.config.retry.max, this.deps.random));
     if (outcome !== 'failed') {
       this.failures.delete(name);
       return this.schedule(name, this.dueAt(name));
@@ -115,7 +119,7 @@ export class AcmeManager {
     this.failures.set(name, failures);
     const wait = retryDelay(failures, this.config.retry.min, this.config.retry.max, this.deps.random);
     this.deps.log.warn({ domain: name, failures, retryInMs: Math.round(wait) }, 'acme: certificate order failed; retrying later');
-    this.schedule(name, Date.now() + wait);
+    this.schedule(name, this.now() + wait);
   }
 
   private async obtain(name: string): Promise<OrderOutcome> {
@@ -146,7 +150,7 @@ export class AcmeManager {
   private fresher(name: string, pair: PemPair): boolean {
     const candidate = withValidity(pair);
     const held = this.certificates.get(name);
-    return candidate !== undefined && candidate.notAfter > (held?.notAfter ?? 0) && Date.now() < renewalDue(candidate.notBefore, candidate.notAfter, this.config.renew_at);
+    return candidate !== undefined && candidate.notAfter > (held?.notAfter ?? 0) && this.now() < renewalDue(candidate.notBefore, candidate.notAfter, this.config.renew_at);
   }
 
   private async adopt(name: string, pair: PemPair, outcome: OrderOutcome): Promise<OrderOutcome> {

@@ -88,7 +88,7 @@ export class ControlPlane implements MetricsSource {
     this.log = log;
     this.time = deps.time ?? systemTime;
     this.registrations = new Registrations(this, this.time);
-    this.tls = new TlsControl(config, log);
+    this.tls = new TlsControl(config, log, this.time);
     this.monitor = new HealthMonitor({
       clock: this.time.clock,
       timers: this.time.timers,

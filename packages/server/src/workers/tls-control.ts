@@ -7,7 +7,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import type { ChallengeSet } from '../acme/answers.ts';
 import { AcmeManager } from '../acme/manager.ts';
 import { RedisAcmeShare } from '../acme/redis-share.ts';
-import { systemRandom } from '../time.ts';
+import { systemRandom, systemTime, type Time } from '../time.ts';
 import { formatProblems, type ConfigProblem } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -36,7 +36,7 @@ export class TlsControl {
     if (curr.mtimeMs !== prev.mtimeMs) void this.reloadFiles(this.config);
   };
 
-  constructor(config: Config, log: Logger) {
+  constructor(config: Config, log: Logger, time: Pick<Time, 'wallClock' | 'timers'> = systemTime) {
     this.config = config;
     this.log = log;
     // Instances that share a Redis cache share their orders too (one orders, the others adopt).
@@ -47,6 +47,7 @@ export class TlsControl {
       new AcmeManager(config.acme, {
         log,
         random: systemRandom,
+        time,
         publish: (pairs) => this.setAcme(pairs),
         publishChallenges: (set) => this.applyChallenges(set),
         share,
