@@ -80,13 +80,18 @@ describe('graceful drain', () => {
 });
 
 describe('multi-core', () => {
-  test('with two workers, health is probed once for all of them, not once per worker', async () => {
+  test('with two workers, health is probed once for all of them, not once per worker', async (t) => {
     let probes = 0;
     const counting = http.createServer((req, res) => {
       if (req.url === '/healthz') probes++;
       res.end('ok');
     });
     await new Promise<void>((r) => counting.listen(0, '127.0.0.1', r));
+    // Closed however the test ends: a listener left open keeps the test process, and the suite, waiting for ever.
+    t.after(() => {
+      counting.close();
+      counting.closeAllConnections();
+    });
     const port = (counting.address() as { port: number }).port;
     const f = await spawnFulcrum(
       testConfig({
@@ -104,8 +109,6 @@ describe('multi-core', () => {
     // A rate is measured over a window: there is no event to wait for (the probes come from another process).
     await new Promise((r) => setTimeout(r, 1000));
     const perSecond = probes - start;
-    counting.close();
-    counting.closeAllConnections();
     // One prober at a 100 ms interval makes about 10 probes a second; one per worker would make about 20.
     assert.ok(perSecond >= 6 && perSecond <= 13, `probes in one second: ${perSecond}`);
   });
