@@ -1,9 +1,9 @@
 /**
- * The downstream side wired to the pipeline: Fulcrum's own HTTP/1.1 listener (downstream/) hands requests to the
- * pipeline and upgrades to the tunnel, counts refused heads, and drains gracefully.
+ * The downstream side wired to the pipeline: the listener (downstream/: Fulcrum's own HTTP/1.1, and HTTP/2 through
+ * node:http2) hands requests to the pipeline and upgrades to the tunnel, counts refused heads, and drains gracefully.
  */
 import type { Config } from '../config/schema.ts';
-import { DownstreamServer } from '../downstream/server.ts';
+import { DownstreamServer, type DownstreamHttp2 } from '../downstream/server.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TrafficStats } from '../observability/stats.ts';
 import type { Pipeline } from './pipeline.ts';
@@ -16,8 +16,26 @@ export interface ProxyServerDeps {
   readonly log: Logger;
 }
 
+/** The HTTP/2 side of a listener: limits of Fulcrum's own (`http2`) and those it shares with HTTP/1.1 (`limits`). */
+function http2Of(limits: Config['limits'], http2: Config['http2'], log: Logger): DownstreamHttp2 {
+  return {
+    h2c: http2.h2c,
+    options: {
+      maxConcurrentStreams: http2.max_concurrent_streams,
+      maxSessionMemory: http2.max_session_memory,
+      maxHeaderSize: limits.max_header_size,
+      keepaliveTimeout: limits.keepalive_timeout,
+      sendTimeout: limits.send_timeout,
+      maxClientResets: http2.max_client_resets,
+      resetWindow: http2.client_reset_window,
+    },
+    // One line per connection closed, not per frame: a client must open a new connection to be heard again.
+    events: { onClosed: (why, client, detail) => log.warn({ client, why, detail }, 'http2 connection closed for what the client sent') },
+  };
+}
+
 /** Client limits are fixed at start (a reload keeps the listener). */
-export function createProxyServer(limits: Config['limits'], deps: ProxyServerDeps): DownstreamServer {
+export function createProxyServer(limits: Config['limits'], http2: Config['http2'], deps: ProxyServerDeps): DownstreamServer {
   return new DownstreamServer(
     {
       maxHeaderSize: limits.max_header_size,
@@ -36,6 +54,7 @@ export function createProxyServer(limits: Config['limits'], deps: ProxyServerDep
       onInternalError: (err) => deps.log.error({ err }, 'internal error on a client connection'),
     },
     (delta) => (deps.stats.connections += delta),
+    http2Of(limits, http2, deps.log),
   );
 }
 

@@ -47,7 +47,7 @@ export class ProxyProcess {
     this.pipeline = new Pipeline(runtime, deps);
     this.upgrades = new UpgradeProxy(this.pipeline, deps);
     this.serverDeps = { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats, log };
-    this.server = createProxyServer(config.limits, this.serverDeps);
+    this.server = createProxyServer(config.limits, config.http2, this.serverDeps);
     this.countBackends();
   }
 
