@@ -172,7 +172,8 @@ export class H2Session implements StreamOwner {
 
   /** A stream the client reset before its response was over; past the budget the connection is closed. */
   private clientReset(): void {
-    if (this.closing) return;
+    // Once nghttp2 ended the session (a protocol error), its streams close without their client resetting them.
+    if (this.closing || this.session.destroyed) return;
     const now = performance.now();
     if (now - this.resetWindowStart >= this.limits.resetWindow) {
       this.resetWindowStart = now;
