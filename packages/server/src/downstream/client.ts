@@ -21,6 +21,8 @@ export interface ClientRequest {
   readonly remoteAddress: string;
   /** The body, or null when the request has none. */
   readonly body: ClientBody | null;
+  /** Whether it came over TLS: `X-Forwarded-Proto: https` upstream, and the https scheme in cache keys. */
+  readonly secure: boolean;
   /** A field's value by lower-case name, repeated fields joined (cookies with "; ", RFC 6265 §5.4). */
   header(name: string): string | undefined;
 }

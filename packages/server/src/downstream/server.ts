@@ -1,20 +1,28 @@
 /**
- * The downstream listener: accepts client connections, runs each as a ClientConnection (HTTP/1.1) or, on a listener
- * that takes h2c, as an HTTP/2 session when it opens with the HTTP/2 preface; sweeps their timeouts on one timer,
+ * The downstream listener: accepts client connections (terminating TLS first on a TLS listener), runs each as a
+ * ClientConnection (HTTP/1.1) or as an HTTP/2 session (http2/) when the listener speaks HTTP/2 and the client chose
+ * it (ALPN "h2" on TLS, the HTTP/2 preface on a plain listener with h2c), sweeps their timeouts on one timer,
  * counts them, and drains them on shutdown.
  */
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { alpnProtocols } from '../tls/alpn.ts';
+import { terminate, type TlsRefusal, type TlsSource } from '../tls/terminator.ts';
 import { ClientConnection, type ConnectionHandlers, type ConnectionLimits } from './connection.ts';
 import { readPreface } from './http2/preface.ts';
 import { H2Endpoint, type H2Options } from './http2/server.ts';
 import type { H2Events } from './http2/session.ts';
 
-/** HTTP/2 on this listener: its settings, whether plain connections may speak it (h2c), and what it reports. */
+/** A TLS listener's certificates, and what it tells of refused handshakes. */
+export interface DownstreamTls {
+  readonly source: TlsSource;
+  onRefused?(why: TlsRefusal): void;
+}
+
+/** HTTP/2 on this listener (h2 by ALPN on a TLS one, h2c with prior knowledge on a plain one): its settings and reports. */
 export interface DownstreamHttp2 {
   readonly options: H2Options;
-  /** Prior-knowledge h2c (RFC 9113 §3.3) on this plain listener, beside HTTP/1.1. */
-  readonly h2c: boolean;
   readonly events: H2Events;
 }
 
@@ -26,33 +34,58 @@ export class DownstreamServer {
   private readonly connections = new Set<ClientConnection>();
   /** HTTP/2 sessions, when this listener speaks HTTP/2. */
   private readonly h2: H2Endpoint | undefined;
-  /** Connections whose first bytes are awaited to tell HTTP/2 from HTTP/1.1: closed by a drain, not served. */
-  private readonly undecided = new Set<Socket>();
+  /** Connections not handed to a codec yet (a TLS handshake, an h2c preface awaited): closed by a drain, not served. */
+  private readonly pending = new Set<Socket>();
   private readonly sweeper: NodeJS.Timeout;
   private draining = false;
 
-  constructor(limits: ConnectionLimits, handlers: ConnectionHandlers, onCount: (delta: 1 | -1) => void, http2?: DownstreamHttp2) {
+  constructor(
+    limits: ConnectionLimits,
+    handlers: ConnectionHandlers,
+    onCount: (delta: 1 | -1) => void,
+    tls?: DownstreamTls,
+    http2?: DownstreamHttp2,
+  ) {
     const h2 = (this.h2 = http2 === undefined ? undefined : new H2Endpoint(http2.options, handlers, http2.events));
     const serve = (socket: Socket) => {
       const conn = new ClientConnection(socket, limits, handlers);
       if (this.draining) conn.drain();
       this.connections.add(conn);
-      socket.once('close', () => this.connections.delete(conn));
+      onCount(1);
+      socket.once('close', () => {
+        this.connections.delete(conn);
+        onCount(-1);
+      });
     };
-    this.server = net.createServer({ noDelay: true }, (socket) => {
+    const serveH2 = (socket: Socket) => {
       onCount(1);
       socket.once('close', () => onCount(-1));
-      if (h2 === undefined || !http2!.h2c) return serve(socket);
-      this.undecided.add(socket);
-      readPreface(socket, limits.headerTimeout, (isH2) => {
-        this.undecided.delete(socket);
-        if (isH2) h2.serve(socket);
-        else {
+      h2!.serve(socket);
+    };
+    /** Hands a connection to the codec of the protocol agreed by ALPN. */
+    const onSecure = (socket: TLSSocket) => (h2 !== undefined && socket.alpnProtocol === 'h2' ? serveH2(socket) : serve(socket));
+    const protocols = alpnProtocols(h2 !== undefined);
+    this.server = net.createServer({ noDelay: true }, (socket) => {
+      if (tls === undefined && h2 === undefined) return serve(socket);
+      if (this.draining) return void socket.destroy();
+      this.pending.add(socket);
+      socket.once('close', () => this.pending.delete(socket));
+      if (tls === undefined) {
+        return readPreface(socket, limits.headerTimeout, (isH2) => {
+          this.pending.delete(socket);
+          if (isH2) return serveH2(socket);
           serve(socket);
           socket.resume(); // paused while deciding: a 'data' listener alone does not restart it
-        }
+        });
+      }
+      const secured = (secure: TLSSocket) => {
+        this.pending.delete(socket);
+        onSecure(secure);
+      };
+      terminate(socket, tls.source, limits.headerTimeout, protocols, secured, (why) => {
+        this.pending.delete(socket);
+        tls.onRefused?.(why);
       });
-      socket.once('close', () => this.undecided.delete(socket));
     });
     this.sweeper = setInterval(() => {
       const now = performance.now();
@@ -72,11 +105,11 @@ export class DownstreamServer {
     return (this.server.address() as AddressInfo).port;
   }
 
-  /** Stops accepting; idle connections close now, busy ones after their response. */
+  /** Stops accepting; idle connections close now, busy ones after their response (HTTP/2: GOAWAY, then the same). */
   stopAccepting(): Promise<void> {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.undecided) socket.destroy();
+    for (const socket of this.pending) socket.destroy();
     for (const conn of this.connections) conn.drain();
     this.h2?.drain();
     return closed;
