@@ -64,6 +64,8 @@ export function terminate(
       clearTimeout(timer);
       secure.off('error', onError);
       secure.on('error', () => {}); // the connection's own handler comes next; 'close' follows an error
+      // As tls.Server marks its sockets once secure: node:http2 waits for 'secureConnect' while this is set.
+      (secure as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
       // A validation handshake is over once it is made: the validator only reads the certificate.
       if (validating) secure.end();
       else onSecure(secure);

@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import http2, { type ClientHttp2Session } from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 import { closedPort, startBackend, type TestBackend } from '../support/backend.ts';
+import { makeCa, makeCert, type TestCa, type TestCert } from '../support/certs.ts';
+import { httpsGet } from '../support/tls-client.ts';
 import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { h2connect, h2request } from '../support/h2-client.ts';
-import { ErrorCode, Flag, FrameType, frame, hpack, RawH2, requestHead } from '../support/h2-frames.ts';
+import { ErrorCode, Flag, FrameType, frame, hpack, RawH2, requestHead, rstStream } from '../support/h2-frames.ts';
 
 let backend: TestBackend;
 let fulcrum: InProcessFulcrum;
@@ -228,5 +230,73 @@ describe('HTTP/2 (h2c) through the pipeline', () => {
     const seen = echo(await res.text());
     assert.equal(seen.url, '/h1?x=1');
     assert.equal(seen.body, 'one');
+  });
+});
+
+describe('HTTP/2 over TLS (ALPN h2)', () => {
+  let ca: TestCa;
+  let cert: TestCert;
+  let secure: InProcessFulcrum;
+  let tlsSession: ClientHttp2Session;
+  const opts = () => ({ ca: ca.cert, servername: 'main.test' });
+
+  before(async () => {
+    ca = await makeCa();
+    cert = await makeCert(ca, ['main.test'], 'main');
+    secure = await startFulcrum({
+      listeners: [{ listen: '127.0.0.1:0', tls: { certificates: [{ cert: cert.certFile, key: cert.keyFile }] } }],
+      http2: { max_client_resets: 20 },
+      pools: { p: { backends: [{ url: backend.url }] } },
+      routes: [
+        { match: { path_prefix: '/cached' }, pool: 'p', cache: { ttl: '60s' } },
+        { match: {}, pool: 'p' },
+      ],
+    });
+    tlsSession = await h2connect(`https://127.0.0.1:${secure.ports[0]}`, opts());
+  });
+  after(async () => {
+    tlsSession?.close();
+    await secure?.stop();
+  });
+
+  test('a client offering h2 gets HTTP/2; its request reaches the backend with X-Forwarded-Proto: https and the authority as Host', async () => {
+    assert.equal(tlsSession.alpnProtocol, 'h2');
+    const res = await h2request(tlsSession, { ':method': 'POST', ':path': '/over-h2', ':authority': 'main.test' }, 'body over tls');
+    assert.equal(res.status, 200);
+    const seen = echo(res.body);
+    assert.equal(seen.headers['x-forwarded-proto'], 'https');
+    assert.equal(seen.headers.host, 'main.test');
+    assert.equal(seen.body, 'body over tls');
+  });
+
+  test('a cacheable response is served from the cache on its second request over h2 on TLS', async () => {
+    const before = backend.requests.filter((r) => r.url === '/cached').length;
+    const first = await h2request(tlsSession, { ':path': '/cached', ':authority': 'main.test' });
+    const second = await h2request(tlsSession, { ':path': '/cached', ':authority': 'main.test' });
+    assert.match(String(second.headers['cache-status']), /hit/);
+    assert.equal(second.body, first.body);
+    assert.equal(backend.requests.filter((r) => r.url === '/cached').length, before + 1);
+  });
+
+  test('HTTP/1.1 clients are still served on the TLS listener', async () => {
+    const res = await httpsGet(secure.ports[0]!, '/h1-over-tls', { ca: ca.cert, servername: 'main.test' });
+    assert.equal(res.status, 200);
+    assert.equal(echo(res.body).url, '/h1-over-tls');
+  });
+
+  test('the attack guards hold over TLS: a CONTINUATION flood and a rapid reset close the connection, and h2 goes on serving', async () => {
+    const flood = await RawH2.connect(secure.ports[0]!, { tls: opts() });
+    await flood.write(frame(FrameType.HEADERS, Flag.END_STREAM, 1, requestHead('/never')));
+    for (let i = 0; i < 5000 && !flood.isClosed; i++) await flood.write(frame(FrameType.CONTINUATION, 0, 1, hpack([[`x-${i}`, 'v']])));
+    await flood.closed;
+    assert.notEqual(flood.goaway(), undefined);
+    const resets = await RawH2.connect(secure.ports[0]!, { tls: opts() });
+    for (let id = 1; id < 400 && !resets.isClosed; id += 2) {
+      await resets.write(Buffer.concat([frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, id, requestHead(`/r/${id}`)), rstStream(id, ErrorCode.CANCEL)]));
+    }
+    await resets.closed;
+    assert.equal(resets.goaway(), ErrorCode.ENHANCE_YOUR_CALM);
+    const res = await h2request(tlsSession, { ':path': '/still-up', ':authority': 'main.test' });
+    assert.equal(res.status, 200);
   });
 });

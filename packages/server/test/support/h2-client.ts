@@ -7,9 +7,10 @@ export interface H2Answer {
   readonly body: string;
 }
 
-export function h2connect(url: string): Promise<ClientHttp2Session> {
+/** `tls`: for https:// URLs, the CA to trust and the name to ask for (SNI). */
+export function h2connect(url: string, tls: { ca?: string; servername?: string } = {}): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(url);
+    const session = http2.connect(url, tls);
     session.once('connect', () => {
       session.off('error', reject);
       session.on('error', () => {}); // a test that expects the session to end asserts on its requests

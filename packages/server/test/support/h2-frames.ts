@@ -1,10 +1,11 @@
 /**
- * A raw HTTP/2 client for attack tests: writes frames byte by byte on a plain socket (what node:http2's client
+ * A raw HTTP/2 client for attack tests: writes frames byte by byte on a plain or TLS socket (what node:http2's client
  * will not send: HEADERS without END_HEADERS followed by endless CONTINUATIONs, SETTINGS and PINGs without reading
  * the answers, streams past the limit) and reads what the server sends back, frame by frame.
  * HPACK here is literal fields without indexing and without Huffman coding (RFC 7541 §6.2.2): valid, and simple.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -94,12 +95,17 @@ export class RawH2 {
     this.closed.then(() => this.wake());
   }
 
-  static async connect(port: number, opts: { ackSettings?: boolean } = {}): Promise<RawH2> {
-    const socket = net.connect(port, '127.0.0.1');
+  /** `tls`: over TLS, agreeing h2 by ALPN (the CA to trust and the name to ask for). */
+  static async connect(port: number, opts: { ackSettings?: boolean; tls?: { ca: string; servername: string } } = {}): Promise<RawH2> {
+    const socket =
+      opts.tls === undefined
+        ? net.connect(port, '127.0.0.1')
+        : tls.connect({ host: '127.0.0.1', port, ca: opts.tls.ca, servername: opts.tls.servername, ALPNProtocols: ['h2'] });
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(opts.tls === undefined ? 'connect' : 'secureConnect', resolve);
       socket.once('error', reject);
     });
+    if (socket instanceof tls.TLSSocket && socket.alpnProtocol !== 'h2') throw new Error(`ALPN agreed ${String(socket.alpnProtocol)}`);
     const raw = new RawH2(socket);
     socket.write(Buffer.concat([PREFACE, frame(FrameType.SETTINGS, 0, 0)]));
     await raw.until((f) => f.type === FrameType.SETTINGS && (f.flags & Flag.ACK) === 0, 'the server SETTINGS');
