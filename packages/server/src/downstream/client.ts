@@ -23,6 +23,8 @@ export interface ClientRequest {
   readonly body: ClientBody | null;
   /** Whether it came over TLS: `X-Forwarded-Proto: https` upstream, and the https scheme in cache keys. */
   readonly secure: boolean;
+  /** The protocol version it came in (Via's received-protocol, RFC 9110 §7.6.3; the access log). */
+  readonly httpVersion: '1.0' | '1.1' | '2';
   /** A field's value by lower-case name, repeated fields joined (cookies with "; ", RFC 6265 §5.4). */
   header(name: string): string | undefined;
 }

@@ -22,6 +22,7 @@ export class DownstreamRequest implements ClientRequest {
   readonly body: RequestBody | null;
   /** Whether it came over TLS: `X-Forwarded-Proto: https` upstream, and the https scheme in cache keys. */
   readonly secure: boolean;
+  readonly httpVersion: '1.0' | '1.1';
 
   constructor(head: RequestHead, remoteAddress: string, body: RequestBody | null, secure = false) {
     this.method = head.method;
@@ -31,6 +32,7 @@ export class DownstreamRequest implements ClientRequest {
     this.remoteAddress = remoteAddress;
     this.body = body;
     this.secure = secure;
+    this.httpVersion = head.minor === 0 ? '1.0' : '1.1';
   }
 
   /** A field's value by lower-case name, repeated fields joined (cookies with "; ", RFC 6265 §5.4). */

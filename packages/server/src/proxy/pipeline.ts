@@ -145,6 +145,7 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
       trusted: this.runtime.isTrusted(ctx.clientIp),
       requestId: ctx.requestId,
       secure: ctx.req.secure,
+      http2: ctx.req.httpVersion === '2',
     }));
   }
 
@@ -283,6 +284,7 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
           reqId: ctx.requestId,
           method: ctx.req.method,
           url: ctx.req.url,
+          http: ctx.req.httpVersion,
           host: ctx.head.hostHeader,
           client: ctx.clientIp,
           status,

@@ -139,7 +139,7 @@ describe('HTTP/2 (h2c) through the pipeline', () => {
     assert.equal(backend.requests.filter((r) => r.url === '/cached').length, 1);
   });
 
-  test('the backend gets a request id, X-Forwarded-For/-Proto/-Host and Via; the client gets the same request id', async () => {
+  test('the backend gets a request id, X-Forwarded-For/-Proto/-Host and Via 2; the client gets the same request id', async () => {
     const res = await h2request(session, { ':path': '/ids', ':authority': 'api.example.com', 'x-forwarded-for': '203.0.113.9' });
     const seen = echo(res.body);
     assert.match(seen.headers['x-request-id']!, /^[0-9a-f]{32}$/);
@@ -147,7 +147,8 @@ describe('HTTP/2 (h2c) through the pipeline', () => {
     assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1', 'an untrusted peer\'s X-Forwarded-For is replaced');
     assert.equal(seen.headers['x-forwarded-proto'], 'http');
     assert.equal(seen.headers['x-forwarded-host'], 'api.example.com');
-    assert.match(seen.headers.via!, /fulcrum/);
+    assert.equal(seen.headers.via, '2 fulcrum', 'Via names the protocol received (RFC 9110 §7.6.3)');
+    assert.equal(res.headers.via, '1.1 fulcrum', 'the response came from the backend over HTTP/1.1');
   });
 
   test('cookies split over several fields reach the backend as one Cookie (RFC 9113 §8.2.3)', async () => {
@@ -221,7 +222,9 @@ describe('HTTP/2 (h2c) through the pipeline', () => {
   test('each HTTP/2 request is logged once, like any request', async () => {
     await h2request(session, { ':path': '/logged-h2' });
     await eventually(() => fulcrum.logs.some((l) => l.msg === 'request' && l.url === '/logged-h2' && l.status === 200), 5000, 'the access log line');
-    assert.equal(fulcrum.logs.filter((l) => l.msg === 'request' && l.url === '/logged-h2').length, 1);
+    const lines = fulcrum.logs.filter((l) => l.msg === 'request' && l.url === '/logged-h2');
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]!.http, '2');
   });
 
   test('HTTP/1.1 clients are still served on the h2c listener', async () => {

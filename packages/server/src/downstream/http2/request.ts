@@ -23,6 +23,7 @@ export class H2Request implements ClientRequest {
   readonly remoteAddress: string;
   readonly body: H2RequestBody | null;
   readonly secure: boolean;
+  readonly httpVersion = '2';
 
   constructor(head: H2Head, remoteAddress: string, body: H2RequestBody | null, secure: boolean) {
     this.method = head.method;
