@@ -41,6 +41,7 @@ before(async () => {
       res.setHeader('set-cookie', ['a=1', 'b=2']);
       return void res.end('fields');
     }
+    if (path === '/slow') return void setTimeout(() => res.end('slow answer'), 300);
     if (path === '/large') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       return void res.end(Buffer.alloc(1024 * 1024, 0x61));
@@ -233,6 +234,26 @@ describe('HTTP/2 (h2c) through the pipeline', () => {
     const seen = echo(await res.text());
     assert.equal(seen.url, '/h1?x=1');
     assert.equal(seen.body, 'one');
+  });
+});
+
+describe('HTTP/2 and a drain', () => {
+  test('a drain sends GOAWAY NO_ERROR: the stream in flight finishes, then the process stops', async () => {
+    const draining = await startFulcrum({ http2: { h2c: true }, pools: { p: { backends: [{ url: backend.url }] } } });
+    const client = await h2connect(draining.url);
+    let goaway: number | undefined;
+    client.on('goaway', (code) => (goaway = code));
+    const before = backend.requests.filter((r) => r.url === '/slow').length;
+    const inFlight = h2request(client, { ':path': '/slow' });
+    await eventually(() => backend.requests.filter((r) => r.url === '/slow').length === before + 1, 5000, 'the request at the backend');
+    const stopped = draining.stop();
+    await eventually(() => goaway !== undefined, 5000, 'GOAWAY');
+    assert.equal(goaway, http2.constants.NGHTTP2_NO_ERROR);
+    const res = await inFlight;
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'slow answer');
+    await stopped;
+    client.destroy();
   });
 });
 
