@@ -1,0 +1,59 @@
+/**
+ * A small external store, read with useSyncExternalStore. Its state is replaced, never mutated, and each change
+ * notifies once. Components read slices through selectors and re-render only when their slice changes: a slice is
+ * compared with `Object.is`, or with `shallowEqual` when the selector builds a new object from the state.
+ */
+import { useRef, useSyncExternalStore } from 'react';
+
+export interface ReadableStore<S> {
+  get(): S;
+  subscribe(listener: () => void): () => void;
+}
+
+export class Store<S> implements ReadableStore<S> {
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private state: S) {}
+
+  readonly get = (): S => this.state;
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  };
+
+  /** Replaces the state and notifies every subscriber; the same state again notifies no one. */
+  protected set(next: S): void {
+    if (next === this.state) return;
+    this.state = next;
+    for (const listener of this.listeners) listener();
+  }
+}
+
+/** Equal when both hold the same keys with `Object.is`-equal values. */
+export function shallowEqual<T>(a: T, b: T): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && Object.is((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/**
+ * The slice `select` takes from the store, kept as the same reference while `equal` says it did not change:
+ * useSyncExternalStore compares snapshots with `Object.is`, and a component skips the render when they match.
+ */
+export function useSelector<S, T>(store: ReadableStore<S>, select: (state: S) => T, equal: (a: T, b: T) => boolean = Object.is): T {
+  // The last selection, by state and selector: getSnapshot must answer the same value for the same state.
+  const last = useRef<{ state: S; select: (state: S) => T; value: T } | undefined>(undefined);
+  const getSnapshot = (): T => {
+    const state = store.get();
+    const prev = last.current;
+    if (prev !== undefined && prev.state === state && prev.select === select) return prev.value;
+    const next = select(state);
+    const value = prev !== undefined && equal(prev.value, next) ? prev.value : next;
+    last.current = { state, select, value };
+    return value;
+  };
+  return useSyncExternalStore(store.subscribe, getSnapshot);
+}
