@@ -23,8 +23,8 @@ const BACKENDS = Math.round(envNumber('DASHBOARD_BACKENDS', 50));
  * did not change was not visited). EventSource's `stats` listeners count the ticks. Long tasks are collected.
  */
 function instrument(): void {
-  const w = window as unknown as Record<string, unknown> & { __m: { renders: number; commits: number; ticks: number; longTasks: number[] } };
-  w.__m = { renders: 0, commits: 0, ticks: 0, longTasks: [] };
+  const w = window as unknown as Record<string, unknown> & { __m: { renders: number; commits: number; ticks: number; longTasks: number[]; updates: number[] } };
+  w.__m = { renders: 0, commits: 0, ticks: 0, longTasks: [], updates: [] };
   const COMPONENT_TAGS = new Set([0, 1, 11, 14, 15]);
   interface Fiber {
     tag: number;
@@ -61,6 +61,10 @@ function instrument(): void {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) w.__m.longTasks.push(e.duration);
   }).observe({ type: 'longtask', buffered: true });
+  // The dashboard's own measure of each update (lib/update-timing.ts), when the build has it.
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.name === 'fulcrum:update') w.__m.updates.push(e.duration);
+  }).observe({ type: 'measure' });
 }
 
 interface Window {
@@ -73,6 +77,8 @@ interface Window {
   poolsFetchesPerMinute: number;
   longTasks: number;
   longestMs: number;
+  /** The dashboard's measures of its updates (lib/update-timing.ts): median, 95th percentile, max. */
+  updateMs: [number, number, number] | undefined;
 }
 
 async function measure(page: Page, view: string, poolsFetches: { n: number }): Promise<Window> {
@@ -83,8 +89,8 @@ async function measure(page: Page, view: string, poolsFetches: { n: number }): P
     return Object.fromEntries(metrics.map((m) => [m.name, m.value]));
   };
   const read = () => page.evaluate(() => {
-    const m = (window as unknown as { __m: { renders: number; commits: number; ticks: number; longTasks: number[] } }).__m;
-    return { ...m, longTasks: [...m.longTasks] };
+    const m = (window as unknown as { __m: { renders: number; commits: number; ticks: number; longTasks: number[]; updates: number[] } }).__m;
+    return { ...m, longTasks: [...m.longTasks], updates: [...m.updates] };
   });
   const [m0, c0, f0, t0] = [await read(), await metrics(), poolsFetches.n, Date.now()];
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
@@ -93,6 +99,8 @@ async function measure(page: Page, view: string, poolsFetches: { n: number }): P
   const ticks = m1.ticks - m0.ticks;
   const per = (n: number) => (ticks === 0 ? NaN : n / ticks);
   const longTasks = m1.longTasks.slice(m0.longTasks.length);
+  const updates = m1.updates.slice(m0.updates.length).sort((a, b) => a - b);
+  const q = (p: number) => updates[Math.min(updates.length - 1, Math.floor(p * updates.length))]!;
   return {
     view,
     ticks,
@@ -103,6 +111,7 @@ async function measure(page: Page, view: string, poolsFetches: { n: number }): P
     poolsFetchesPerMinute: ((f1 - f0) * 60_000) / (t1 - t0),
     longTasks: longTasks.length,
     longestMs: Math.max(0, ...longTasks),
+    updateMs: updates.length === 0 ? undefined : [q(0.5), q(0.95), updates[updates.length - 1]!],
   };
 }
 
@@ -127,10 +136,10 @@ try {
 
   const r1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '—');
   console.log(`dashboard ${process.env.FULCRUM_DASHBOARD_DIR ?? 'packages/dashboard/dist'}, ${BACKENDS} backends, ${SECONDS} s per view; load ok ${load.ok} failed ${load.failed}`);
-  console.log('| view | ticks | renders/tick | commits/tick | script ms/tick | task ms/tick | GET /api/pools per min | long tasks (longest ms) |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| view | ticks | renders/tick | commits/tick | script ms/tick | task ms/tick | GET /api/pools per min | long tasks (longest ms) | update ms p50/p95/max |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.view} | ${r.ticks} | ${r1(r.rendersPerTick)} | ${r1(r.commitsPerTick)} | ${r1(r.scriptMsPerTick)} | ${r1(r.taskMsPerTick)} | ${r1(r.poolsFetchesPerMinute)} | ${r.longTasks} (${Math.round(r.longestMs)}) |`);
+    console.log(`| ${r.view} | ${r.ticks} | ${r1(r.rendersPerTick)} | ${r1(r.commitsPerTick)} | ${r1(r.scriptMsPerTick)} | ${r1(r.taskMsPerTick)} | ${r1(r.poolsFetchesPerMinute)} | ${r.longTasks} (${Math.round(r.longestMs)}) | ${r.updateMs?.map(r1).join(' / ') ?? '—'} |`);
   }
 } finally {
   await load.stop();
