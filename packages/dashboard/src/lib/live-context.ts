@@ -19,3 +19,4 @@ export function useLive<T>(select: (state: LiveState) => T, equal?: (a: T, b: T)
 export const selectSamples = (s: LiveState) => s.samples;
 export const selectEvents = (s: LiveState) => s.events;
 export const selectStatus = (s: LiveState) => s.status;
+export const selectPools = (s: LiveState) => s.pools;

@@ -3,7 +3,7 @@
  * notifies once. Components read slices through selectors and re-render only when their slice changes: a slice is
  * compared with `Object.is`, or with `shallowEqual` when the selector builds a new object from the state.
  */
-import { useRef, useSyncExternalStore } from 'react';
+import { useMemo, useSyncExternalStore } from 'react';
 
 export interface ReadableStore<S> {
   get(): S;
@@ -42,18 +42,19 @@ export function shallowEqual<T>(a: T, b: T): boolean {
 /**
  * The slice `select` takes from the store, kept as the same reference while `equal` says it did not change:
  * useSyncExternalStore compares snapshots with `Object.is`, and a component skips the render when they match.
+ * Give a selector that builds an object a stable identity (useCallback): a new selector starts a new memory.
  */
 export function useSelector<S, T>(store: ReadableStore<S>, select: (state: S) => T, equal: (a: T, b: T) => boolean = Object.is): T {
-  // The last selection, by state and selector: getSnapshot must answer the same value for the same state.
-  const last = useRef<{ state: S; select: (state: S) => T; value: T } | undefined>(undefined);
-  const getSnapshot = (): T => {
-    const state = store.get();
-    const prev = last.current;
-    if (prev !== undefined && prev.state === state && prev.select === select) return prev.value;
-    const next = select(state);
-    const value = prev !== undefined && equal(prev.value, next) ? prev.value : next;
-    last.current = { state, select, value };
-    return value;
-  };
+  const getSnapshot = useMemo(() => {
+    // The last selection: getSnapshot must answer the same value for the same state.
+    let last: { state: S; value: T } | undefined;
+    return (): T => {
+      const state = store.get();
+      if (last !== undefined && last.state === state) return last.value;
+      const next = select(state);
+      last = { state, value: last !== undefined && equal(last.value, next) ? last.value : next };
+      return last.value;
+    };
+  }, [store, select, equal]);
   return useSyncExternalStore(store.subscribe, getSnapshot);
 }

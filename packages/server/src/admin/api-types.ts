@@ -11,13 +11,13 @@ export type { BackendView, PoolView } from './views.ts';
 export type { BackendState } from '../upstream/backend.ts';
 
 // The statistics, as GET /api/stats and the stream's `stats` events send them.
-export type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot, TopEntry } from '../observability/stats.ts';
+export type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot } from '../observability/stats.ts';
 export { histogramQuantile, LATENCY_BUCKETS_MS } from '../observability/stats.ts';
-export { errorRate, latencyFigures, type LatencyFigures } from './figures.ts';
+export { errorRate, latencyFigures } from './figures.ts';
 
 // The live stream (GET /api/events/stream) and the control plane's events (GET /api/events).
 export type { FulcrumEvent, StreamEvents } from './events.ts';
 export { CONTROL_EVENT_TYPES } from './events.ts';
 
 // The config's closed sets and bounds, as types of the server's values.
-export type { ALGORITHMS, AlgorithmName, WEIGHT_MAX, WEIGHT_MIN } from '../config/schema.ts';
+export type { ALGORITHMS, WEIGHT_MAX, WEIGHT_MIN } from '../config/schema.ts';
