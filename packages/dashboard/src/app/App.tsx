@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { LiveBadge, StaleBanner } from '../components/States.tsx';
 import { ReloadConfig } from '../features/config/ReloadConfig.tsx';
 import { CachePage } from '../features/cache/CachePage.tsx';
@@ -11,7 +11,7 @@ import { LiveStream } from '../lib/live.ts';
 import { LiveContext, selectStatus } from '../lib/live-context.ts';
 import { LiveStore } from '../lib/live-store.ts';
 import { useSelector } from '../lib/store.ts';
-import { useToken } from '../lib/token.ts';
+import { storedToken, useToken } from '../lib/token.ts';
 import { UpdateTiming } from '../lib/update-timing.ts';
 import { useRoute, VIEWS } from './use-route.ts';
 
@@ -23,11 +23,7 @@ const TITLES = { overview: 'Overview', pools: 'Pools & backends', traffic: 'Traf
  */
 export function App() {
   const [token, setToken] = useToken();
-  const tokenRef = useRef(token);
-  useEffect(() => {
-    tokenRef.current = token;
-  }, [token]);
-  const api = useMemo(() => createApi(() => tokenRef.current), []);
+  const api = useMemo(() => createApi(storedToken), []);
   const [store] = useState(() => new LiveStore(api));
   useEffect(() => {
     const stream = new LiveStream(new URL('api/events/stream', document.baseURI).href, store);

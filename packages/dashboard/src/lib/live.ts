@@ -3,7 +3,7 @@
  * events. EventSource retries on its own after a dropped connection, but gives up (readyState CLOSED) when the
  * server answers with an error; then this client reconnects itself, with a growing delay capped at 10 s.
  */
-import { CONTROL_EVENT_TYPES } from '@fulcrum/server-api';
+import { CONTROL_EVENT_TYPES } from './server-api.ts';
 import type { FulcrumEvent, Sample, StreamEvents } from './types.ts';
 
 export type LiveStatus = 'connecting' | 'connected' | 'disconnected';

@@ -40,21 +40,26 @@ export function shallowEqual<T>(a: T, b: T): boolean {
 }
 
 /**
- * The slice `select` takes from the store, kept as the same reference while `equal` says it did not change:
- * useSyncExternalStore compares snapshots with `Object.is`, and a component skips the render when they match.
- * Give a selector that builds an object a stable identity (useCallback): a new selector starts a new memory.
+ * A getSnapshot for useSyncExternalStore: the slice `select` takes from the store, kept as the same reference
+ * while `equal` says it did not change (the same state always answers the same value, as React requires).
+ */
+function selection<S, T>(store: ReadableStore<S>, select: (state: S) => T, equal: (a: T, b: T) => boolean): () => T {
+  let last: { state: S; value: T } | undefined;
+  return () => {
+    const state = store.get();
+    if (last !== undefined && last.state === state) return last.value;
+    const next = select(state);
+    last = { state, value: last !== undefined && equal(last.value, next) ? last.value : next };
+    return last.value;
+  };
+}
+
+/**
+ * A slice of the store; the component re-renders only when `equal` says the slice changed (useSyncExternalStore
+ * compares snapshots with `Object.is`, and the same reference skips the render). Give a selector that builds an
+ * object a stable identity (useCallback): a new selector starts afresh.
  */
 export function useSelector<S, T>(store: ReadableStore<S>, select: (state: S) => T, equal: (a: T, b: T) => boolean = Object.is): T {
-  const getSnapshot = useMemo(() => {
-    // The last selection: getSnapshot must answer the same value for the same state.
-    let last: { state: S; value: T } | undefined;
-    return (): T => {
-      const state = store.get();
-      if (last !== undefined && last.state === state) return last.value;
-      const next = select(state);
-      last = { state, value: last !== undefined && equal(last.value, next) ? last.value : next };
-      return last.value;
-    };
-  }, [store, select, equal]);
+  const getSnapshot = useMemo(() => selection(store, select, equal), [store, select, equal]);
   return useSyncExternalStore(store.subscribe, getSnapshot);
 }

@@ -1,11 +1,11 @@
 /**
- * The admin API's shapes, from the server's one entry for the dashboard (`@fulcrum/server-api`, that is
+ * The admin API's shapes, from the server's one entry for the dashboard (server-api.ts, that is
  * packages/server/src/admin/api-types.ts). The config's constants would bring zod into the bundle: the few the
  * dashboard needs are copies whose types are the server's literal values, so a copy that drifts fails the type check.
  */
-import type { ALGORITHMS as SERVER_ALGORITHMS, StatsSnapshot, WEIGHT_MAX as SERVER_WEIGHT_MAX, WEIGHT_MIN as SERVER_WEIGHT_MIN } from '@fulcrum/server-api';
+import type { ALGORITHMS as SERVER_ALGORITHMS, StatsSnapshot, WEIGHT_MAX as SERVER_WEIGHT_MAX, WEIGHT_MIN as SERVER_WEIGHT_MIN } from './server-api.ts';
 
-export type { BackendState, BackendView, CacheSnapshot, Counters, FulcrumEvent, PoolCounters, PoolView, StatsSnapshot, StreamEvents } from '@fulcrum/server-api';
+export type { BackendState, BackendView, CacheSnapshot, Counters, FulcrumEvent, PoolCounters, PoolView, StatsSnapshot, StreamEvents } from './server-api.ts';
 
 /** The balancing algorithms. */
 export const ALGORITHMS: typeof SERVER_ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c-ewma', 'consistent-hash', 'sticky', 'least-load'];

@@ -1,5 +1,5 @@
 /**
- * Everything the dashboard may use from the server, and its only way in (its alias `@fulcrum/server-api`): the
+ * Everything the dashboard may use from the server, and its only way in (through its src/lib/server-api.ts): the
  * admin API's shapes, the live stream's events, and a few pure helpers so that the dashboard computes figures as
  * the server does. The values come from modules that import nothing at run time (stats.ts, figures.ts, events.ts,
  * whose imports are all types): the bundle takes in no zod and no node:*. The config's constants are exported as

@@ -36,7 +36,6 @@ export async function startPrimary(config: Config, configFile: string | undefine
   /** Counters of workers that exited, so that totals never go down. */
   let retired: StatsSnapshot = { pools: {}, connections: 0 };
   let stopping = false;
-  let proxyPort = 0;
 
   const broadcast = (msg: ToWorker) => {
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(msg);
@@ -83,7 +82,7 @@ export async function startPrimary(config: Config, configFile: string | undefine
   const admin = new AdminServer(control, createMetricsRegistry(control), log);
   const adminPort = await admin.listen(config.admin.listen);
   const ports = await Promise.all(Array.from({ length: count }, fork));
-  proxyPort = ports[0]!;
+  const proxyPort = ports[0]!;
   log.info({ listen: config.listen, port: proxyPort, admin: adminPort, workers: count }, 'fulcrum ready');
 
   return {

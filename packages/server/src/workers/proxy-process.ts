@@ -16,6 +16,7 @@ import type { HttpCache } from '../cache/http-cache.ts';
 import type { Purge } from '../cache/purge-bus.ts';
 import type { BackendState } from '../upstream/backend.ts';
 import { UpstreamConnections } from '../upstream/connections.ts';
+import { splitHostPort } from '../config/listen.ts';
 
 /** A backend's state as decided by the control plane. */
 export interface BackendStateUpdate {
@@ -123,11 +124,4 @@ export class ProxyProcess {
   private countBackends(): void {
     for (const pool of this.pipeline.runtime.pools.values()) for (const b of pool.backends) this.stats.ensure(pool.name, b.id);
   }
-}
-
-export function splitHostPort(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  let host = address.slice(0, colon);
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return { host, port: Number(address.slice(colon + 1)) };
 }

@@ -4,7 +4,7 @@
  * Display strings: a row or heading re-renders only when what it shows changes. Before the first snapshot that
  * holds the pool or backend, the fetched view's figures.
  */
-import { errorRate, latencyFigures } from '@fulcrum/server-api';
+import { errorRate, latencyFigures } from '../../lib/server-api.ts';
 import { fmtMs, fmtPct } from '../../lib/format.ts';
 import type { LiveState } from '../../lib/live-store.ts';
 import { backendShares } from '../../lib/rates.ts';
