@@ -411,3 +411,140 @@ describe('RFC 9111 end to end: HEAD and invalidation', () => {
     assert.equal(hits(p), 3);
   });
 });
+
+describe('RFC 9111 end to end: answering from the cache', () => {
+  const etagged = (name: string, cc = 'max-age=600') =>
+    path(name, (req) => (req.headers['if-none-match'] === '"abc"' ? { status: 304, headers: ['etag', '"abc"', 'cache-control', cc] } : { headers: ['etag', '"abc"', 'cache-control', cc, 'last-modified', past(3000)], body: 'full body' }));
+
+  test('RFC 9111 §4.3.2: If-None-Match matching a fresh entry is answered 304 by the cache, with ETag and Age', async () => {
+    const p = etagged('inm');
+    await send(p);
+    const r = await send(p, ['if-none-match', '"1234", "abc"']);
+    assert.equal(r.status, 304);
+    assert.equal(r.text, '');
+    assert.equal(r.headers.etag, '"abc"');
+    assert.ok(r.headers.age !== undefined);
+    assert.match(status(r), /hit/);
+    assert.equal(hits(p), 1);
+    assert.equal((await send(p, ['if-none-match', '"other"'])).status, 200);
+  });
+
+  test('RFC 9111 §4.3.2: If-Modified-Since not before Last-Modified is answered 304 by the cache', async () => {
+    const p = etagged('ims');
+    await send(p);
+    assert.equal((await send(p, ['if-modified-since', past(1000)])).status, 304);
+    assert.equal((await send(p, ['if-modified-since', past(5000)])).status, 200);
+    assert.equal(hits(p), 1);
+  });
+
+  test('RFC 9111 §4.3.2: a client conditional on a stale entry is answered 304 after the cache revalidates it', async () => {
+    const p = path('inm-stale', (req) => (req.headers['if-none-match'] === '"abc"' ? { status: 304, headers: ['etag', '"abc"', 'cache-control', 'max-age=600'] } : { headers: ['etag', '"abc"', 'cache-control', 'max-age=10', 'age', '20'] }));
+    await send(p);
+    const r = await send(p, ['if-none-match', '"abc"']);
+    assert.equal(r.status, 304);
+    assert.equal(hits(p), 2);
+  });
+
+  test('RFC 9111 §4.3.3: a 304 to a client that sent no conditional is never passed on: the stored body answers', async () => {
+    const p = path('odd304', (_req, k) => (k === 1 ? { headers: ['etag', '"abc"', 'cache-control', 'max-age=10', 'age', '20'], body: 'stored' } : { status: 304, headers: ['etag', '"zzz"'] }));
+    await send(p);
+    const r = await send(p);
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'stored');
+  });
+
+  test('RFC 9111 §5.2.1.7: only-if-cached is answered 504 when nothing is stored, and from the cache when it is', async () => {
+    const p = path('oic', () => ({ headers: ['cache-control', 'max-age=600'] }));
+    const miss = await send(p, ['cache-control', 'only-if-cached']);
+    assert.equal(miss.status, 504);
+    assert.equal(hits(p), 0);
+    await send(p);
+    assert.equal((await send(p, ['cache-control', 'only-if-cached'])).status, 200);
+    assert.equal(hits(p), 1);
+  });
+
+  test('RFC 5861 §4: a 500, 502, 503 or 504 answer lets a stale entry stand in within stale-if-error', async () => {
+    for (const code of [500, 503]) {
+      const p = path(`sie${code}`, (_req, k) => (k === 1 ? { headers: ['cache-control', 'max-age=10, stale-if-error=600', 'age', '20'], body: 'kept' } : { status: code }));
+      await send(p);
+      const r = await send(p);
+      assert.equal(r.status, 200, String(code));
+      assert.equal(r.text, 'kept');
+      assert.match(status(r), new RegExp(`fwd=stale; fwd-status=${code}`));
+    }
+  });
+
+  test('RFC 5861 §4: a request\'s own stale-if-error lets a stale entry stand in', async () => {
+    const p = path('sie-req', (_req, k) => (k === 1 ? { headers: ['cache-control', 'max-age=10', 'age', '20', 'etag', '"a"'], body: 'kept' } : { status: 500 }));
+    await send(p);
+    const r = await send(p, ['cache-control', 'stale-if-error=600']);
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'kept');
+  });
+
+  test('RFC 9111 §4.2.4: must-revalidate forbids standing in for a 503 answer too', async () => {
+    const p = path('mr503', (_req, k) => (k === 1 ? { headers: ['cache-control', 'max-age=10, must-revalidate, stale-if-error=600', 'age', '20'] } : { status: 503 }));
+    await send(p);
+    assert.equal((await send(p)).status, 503);
+  });
+
+  test('RFC 9111 §4.3.5: a 200 to a HEAD updates the stored GET\'s fields', async () => {
+    const p = path('headupdate', (req, k) =>
+      req.method === 'HEAD'
+        ? { headers: ['etag', '"h"', 'cache-control', 'max-age=600', 'x-test', 'B', 'content-length', '9'] }
+        : { headers: ['etag', '"h"', 'cache-control', 'max-age=10', 'age', '20', 'x-test', 'A'], body: `get #${k}..` },
+    );
+    await send(p);
+    const head = await send(p, [], 'HEAD');
+    assert.equal(head.status, 200);
+    const get = await send(p);
+    assert.match(status(get), /hit/);
+    assert.equal(get.headers['x-test'], 'B');
+    assert.equal(get.text, 'get #1..');
+  });
+
+  test('RFC 9111 §4.3.5: a 200 to a HEAD with other validators makes the stored GET unusable', async () => {
+    const p = path('headinval', (req, k) =>
+      req.method === 'HEAD' ? { headers: ['etag', '"new"', 'cache-control', 'max-age=600'] } : { headers: ['etag', `"${k}"`, 'cache-control', 'max-age=600'] },
+    );
+    await send(p);
+    await send(p, ['cache-control', 'no-cache'], 'HEAD');
+    await send(p);
+    assert.equal(backend.requests.filter((r) => r.url === p && r.method === 'GET').length, 2);
+  });
+
+  test('RFC 9211 §2: Cache-Status tells a hit, a URI miss, a Vary miss, a request-forced forward and a method', async () => {
+    const p = path('cs', () => ({ headers: ['cache-control', 'max-age=600', 'vary', 'foo', 'etag', '"e"'] }));
+    assert.match(status(await send(p, ['foo', '1'])), /^fulcrum; fwd=uri-miss; fwd-status=200; stored/);
+    assert.match(status(await send(p, ['foo', '1'])), /^fulcrum; hit; ttl=\d+$/);
+    assert.match(status(await send(p, ['foo', '2'])), /^fulcrum; fwd=vary-miss; fwd-status=200; stored/);
+    assert.match(status(await send(p, ['foo', '1', 'cache-control', 'no-cache'])), /^fulcrum; fwd=request; fwd-status=(200|304)/);
+    assert.match(status(await send(p, ['foo', '1'], 'POST')), /^fulcrum; fwd=method; fwd-status=200/);
+  });
+
+  test('RFC 9211 §2.1: a revalidated response is not a hit: fwd=stale with the 304', async () => {
+    const p = path('cs-stale', (req) => (req.headers['if-none-match'] === '"e"' ? { status: 304, headers: ['etag', '"e"', 'cache-control', 'max-age=600'] } : { headers: ['etag', '"e"', 'cache-control', 'max-age=10', 'age', '20'] }));
+    await send(p);
+    const r = await send(p);
+    assert.match(status(r), /^fulcrum; fwd=stale; fwd-status=304; ttl=\d+; stored/);
+    assert.doesNotMatch(status(r), /hit/);
+  });
+
+  test('RFC 9111 §4.4: invalidation reaches the entry of every query the key reads as the same', async () => {
+    const p = path('inv-query', (req) => (req.method === 'GET' ? { headers: ['cache-control', 'max-age=600'] } : {}));
+    await send(`${p}?a=1&b=2`);
+    await send(`${p}?b=2&a=1`, [], 'POST');
+    await send(`${p}?a=1&b=2`);
+    assert.equal(backend.requests.filter((r) => r.url.startsWith(p) && r.method === 'GET').length, 2);
+  });
+
+  test('RFC 9111 §4.4: invalidation reaches every stored variant', async () => {
+    const p = path('inv-vary', (req) => (req.method === 'GET' ? { headers: ['cache-control', 'max-age=600', 'vary', 'foo'] } : {}));
+    await send(p, ['foo', '1']);
+    await send(p, ['foo', '2']);
+    await send(p, [], 'DELETE');
+    await send(p, ['foo', '1']);
+    await send(p, ['foo', '2']);
+    assert.equal(backend.requests.filter((r) => r.url === p && r.method === 'GET').length, 4);
+  });
+});
