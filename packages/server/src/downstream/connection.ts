@@ -13,6 +13,7 @@ import { parseRequestHead, UnsupportedExpectation, type RequestHead } from '../h
 import { FulcrumError } from '../errors.ts';
 import { DownstreamRequest, RequestBody } from './request.ts';
 import { DownstreamResponse, type ResponseOwner } from './response.ts';
+import { errorResponse } from './error-response.ts';
 
 export interface ConnectionLimits {
   readonly maxHeaderSize: number;
@@ -343,12 +344,10 @@ export class ClientConnection implements ResponseOwner {
     if (this.state === 'closed' || this.state === 'upgraded') return;
     this.state = 'closed';
     this.handlers.onRejected(error);
-    const body = `${error.status} ${error.message}\ncode: ${error.code}\n`;
-    this.socket.end(
-      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n` +
-        `connection: close\r\n\r\n${body}`,
-      'latin1',
-    );
+    const { headers, body } = errorResponse(error);
+    let head = `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    this.socket.end(`${head}connection: close\r\n\r\n${body}`, 'utf8');
   }
 
   private onEnd(): void {

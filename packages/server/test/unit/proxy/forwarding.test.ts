@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { withoutNominated } from '../../../src/http1/fields.ts';
-import { downstreamHeaders, type RequestHead, scanRequestHead, upstreamHeaders, VIA } from '../../../src/proxy/forwarding.ts';
+import { downstreamHeaders, type ScannedHead, scanRequestHead, upstreamHeaders, VIA } from '../../../src/proxy/forwarding.ts';
 import { Refused } from '../../../src/uri.ts';
 
 const fwd = { clientIp: '10.0.0.9', trusted: false, requestId: 'rid' };
@@ -13,7 +13,7 @@ function headerMap(flat: readonly string[]): Record<string, string[]> {
 }
 
 /** The head of a request Fulcrum accepts. */
-function scan(url: string, raw: readonly string[] = [], method = 'GET'): RequestHead {
+function scan(url: string, raw: readonly string[] = [], method = 'GET'): ScannedHead {
   const head = scanRequestHead(method, url, raw);
   assert.ok(!(head instanceof Refused), head instanceof Refused ? head.reason : '');
   return head;
