@@ -233,7 +233,7 @@ describe('lookup', () => {
     assert.equal(lookup(entry, req(), NOW + 91 * S).state, 'stale');
   });
 
-  test('must-revalidate still lets a fresh entry be served (http-cache-semantics#54 worked around)', () => {
+  test('RFC 9111 §5.2.2.2: must-revalidate still lets a fresh entry be served', () => {
     const entry = stored(['Cache-Control', 'max-age=60, must-revalidate']);
     assert.equal(lookup(entry, req(), NOW + 10 * S).state, 'fresh');
   });
