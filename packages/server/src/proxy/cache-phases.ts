@@ -315,8 +315,9 @@ function serveFromCache(ctx: RequestContext, request: CacheRequestHead, entry: S
 }
 
 /** Decides, at the response head, whether the response will be stored. */
-function pendingStoreOf(state: CacheState, status: number, rawHeaders: readonly string[], now: number): PendingStore | undefined {
-  const decision = storable(state.request, { status, headers: rawHeaders as string[] }, state.config, now, state.requestTime || now);
+function pendingStoreOf(state: CacheState, status: number, rawHeaders: readonly string[], now: number, method = state.request.method): PendingStore | undefined {
+  const request = method === state.request.method ? state.request : { ...state.request, method };
+  const decision = storable(request, { status, headers: rawHeaders as string[] }, state.config, now, state.requestTime || now);
   if (!decision.store) return undefined;
   return { capture: new BodyCapture(state.config.max_object_size), status, decision };
 }
@@ -384,7 +385,8 @@ class BackgroundRefresh implements ExchangeHandler {
       return;
     }
     if (isErrorStatus(status)) return; // the stale entry stays, within its windows
-    this.pending = pendingStoreOf(this.state, status, headers, now);
+    // The refresh is a GET, whichever method was served stale (a HEAD's refresh fills the entry too).
+    this.pending = pendingStoreOf(this.state, status, headers, now, 'GET');
   }
 
   onResponseData(chunk: Buffer): void {

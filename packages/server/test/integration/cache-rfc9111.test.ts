@@ -548,3 +548,14 @@ describe('RFC 9111 end to end: answering from the cache', () => {
     assert.equal(backend.requests.filter((r) => r.url === p && r.method === 'GET').length, 4);
   });
 });
+
+describe('RFC 5861 end to end: a refresh triggered by a HEAD', () => {
+  test('RFC 5861 §3: a HEAD served stale within stale-while-revalidate refreshes the stored GET', async () => {
+    const p = path('swr-head', (_req, k) => ({ headers: ['cache-control', 'max-age=0, stale-while-revalidate=600', 'etag', `"${k}"`], body: `v${k}` }));
+    await send(p);
+    assert.equal((await send(p, [], 'HEAD')).status, 200);
+    // max-stale takes what is stored without triggering refreshes of its own: only the HEAD's can bring v2.
+    await eventually(async () => (await send(p, ['cache-control', 'max-stale'])).text === 'v2', 3000, 'the entry refreshed by the HEAD\'s background GET');
+    assert.equal(hits(p), 2);
+  });
+});
