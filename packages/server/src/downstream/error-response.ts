@@ -3,7 +3,7 @@
  * and a request the connection refuses before any request object exists (a malformed head).
  */
 import type { FulcrumError } from '../errors.ts';
-import type { DownstreamResponse } from './response.ts';
+import type { ClientResponse } from './client.ts';
 
 /** Status, a short text body naming the code (and the request id when there is one), never cached. */
 export function errorResponse(error: FulcrumError, requestId?: string): { headers: string[]; body: string } {
@@ -14,7 +14,7 @@ export function errorResponse(error: FulcrumError, requestId?: string): { header
   return { headers, body };
 }
 
-export function writeErrorResponse(res: DownstreamResponse, error: FulcrumError, requestId: string): void {
+export function writeErrorResponse(res: ClientResponse, error: FulcrumError, requestId: string): void {
   const { headers, body } = errorResponse(error, requestId);
   res.writeHead(error.status, headers);
   res.end(body);

@@ -1,17 +1,29 @@
 /**
  * The downstream listener: accepts client connections (terminating TLS first on a TLS listener), runs each as a
- * ClientConnection, sweeps their timeouts on one timer, counts them, and drains them on shutdown.
+ * ClientConnection (HTTP/1.1) or as an HTTP/2 session (http2/) when the listener speaks HTTP/2 and the client chose
+ * it (ALPN "h2" on TLS, the HTTP/2 preface on a plain listener with h2c), sweeps their timeouts on one timer,
+ * counts them, and drains them on shutdown.
  */
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { alpnProtocols } from '../tls/alpn.ts';
 import { terminate, type TlsRefusal, type TlsSource } from '../tls/terminator.ts';
 import { ClientConnection, type ConnectionHandlers, type ConnectionLimits } from './connection.ts';
+import { readPreface } from './http2/preface.ts';
+import { H2Endpoint, type H2Options } from './http2/server.ts';
+import type { H2Events } from './http2/session.ts';
 
 /** A TLS listener's certificates, and what it tells of refused handshakes. */
 export interface DownstreamTls {
   readonly source: TlsSource;
   onRefused?(why: TlsRefusal): void;
+}
+
+/** HTTP/2 on this listener (h2 by ALPN on a TLS one, h2c with prior knowledge on a plain one): its settings and reports. */
+export interface DownstreamHttp2 {
+  readonly options: H2Options;
+  readonly events: H2Events;
 }
 
 /** How often connection deadlines are checked: a client timeout fires up to this much late. */
@@ -20,12 +32,21 @@ const SWEEP_MS = 50;
 export class DownstreamServer {
   private readonly server: net.Server;
   private readonly connections = new Set<ClientConnection>();
-  /** TLS connections still in their handshake: closed by a drain, not served. */
-  private readonly handshaking = new Set<Socket>();
+  /** HTTP/2 sessions, when this listener speaks HTTP/2. */
+  private readonly h2: H2Endpoint | undefined;
+  /** Connections not handed to a codec yet (a TLS handshake, an h2c preface awaited): closed by a drain, not served. */
+  private readonly pending = new Set<Socket>();
   private readonly sweeper: NodeJS.Timeout;
   private draining = false;
 
-  constructor(limits: ConnectionLimits, handlers: ConnectionHandlers, onCount: (delta: 1 | -1) => void, tls?: DownstreamTls) {
+  constructor(
+    limits: ConnectionLimits,
+    handlers: ConnectionHandlers,
+    onCount: (delta: 1 | -1) => void,
+    tls?: DownstreamTls,
+    http2?: DownstreamHttp2,
+  ) {
+    const h2 = (this.h2 = http2 === undefined ? undefined : new H2Endpoint(http2.options, handlers, http2.events));
     const serve = (socket: Socket) => {
       const conn = new ClientConnection(socket, limits, handlers);
       if (this.draining) conn.drain();
@@ -36,25 +57,40 @@ export class DownstreamServer {
         onCount(-1);
       });
     };
-    /** Hands a connection to the codec of the protocol agreed by ALPN (h2 joins here: tls/alpn.ts). */
-    const onSecure = (socket: TLSSocket) => serve(socket);
+    const serveH2 = (socket: Socket) => {
+      onCount(1);
+      socket.once('close', () => onCount(-1));
+      h2!.serve(socket);
+    };
+    /** Hands a connection to the codec of the protocol agreed by ALPN. */
+    const onSecure = (socket: TLSSocket) => (h2 !== undefined && socket.alpnProtocol === 'h2' ? serveH2(socket) : serve(socket));
+    const protocols = alpnProtocols(h2 !== undefined);
     this.server = net.createServer({ noDelay: true }, (socket) => {
-      if (tls === undefined) return serve(socket);
+      if (tls === undefined && h2 === undefined) return serve(socket);
       if (this.draining) return void socket.destroy();
-      this.handshaking.add(socket);
-      socket.once('close', () => this.handshaking.delete(socket));
+      this.pending.add(socket);
+      socket.once('close', () => this.pending.delete(socket));
+      if (tls === undefined) {
+        return readPreface(socket, limits.headerTimeout, (isH2) => {
+          this.pending.delete(socket);
+          if (isH2) return serveH2(socket);
+          serve(socket);
+          socket.resume(); // paused while deciding: a 'data' listener alone does not restart it
+        });
+      }
       const secured = (secure: TLSSocket) => {
-        this.handshaking.delete(socket);
+        this.pending.delete(socket);
         onSecure(secure);
       };
-      terminate(socket, tls.source, limits.headerTimeout, secured, (why) => {
-        this.handshaking.delete(socket);
+      terminate(socket, tls.source, limits.headerTimeout, protocols, secured, (why) => {
+        this.pending.delete(socket);
         tls.onRefused?.(why);
       });
     });
     this.sweeper = setInterval(() => {
       const now = performance.now();
       for (const conn of this.connections) conn.checkDeadline(now);
+      h2?.checkDeadline(now);
     }, SWEEP_MS).unref();
   }
 
@@ -69,17 +105,18 @@ export class DownstreamServer {
     return (this.server.address() as AddressInfo).port;
   }
 
-  /** Stops accepting; idle connections close now, busy ones after their response. */
+  /** Stops accepting; idle connections close now, busy ones after their response (HTTP/2: GOAWAY, then the same). */
   stopAccepting(): Promise<void> {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.handshaking) socket.destroy();
+    for (const socket of this.pending) socket.destroy();
     for (const conn of this.connections) conn.drain();
+    this.h2?.drain();
     return closed;
   }
 
   get busy(): number {
-    let n = 0;
+    let n = this.h2?.busy ?? 0;
     for (const conn of this.connections) if (conn.busy) n++;
     return n;
   }
@@ -87,6 +124,7 @@ export class DownstreamServer {
   /** Closes every connection now (a drain's deadline). */
   closeAll(): void {
     for (const conn of this.connections) conn.close();
+    this.h2?.closeAll();
     clearInterval(this.sweeper);
   }
 

@@ -1,7 +1,6 @@
 /** The one object carried through the pipeline for a request: fixed shape, created once per request. */
 import type { RequestView } from '../balancing/balancer.ts';
-import type { DownstreamRequest } from '../downstream/request.ts';
-import type { DownstreamResponse, ResponseListener } from '../downstream/response.ts';
+import type { ClientRequest, ClientResponse, ResponseListener } from '../downstream/client.ts';
 import { FulcrumError } from '../errors.ts';
 import type { Backend } from '../upstream/backend.ts';
 import type { ExchangeControl } from '../upstream/http1/types.ts';
@@ -22,8 +21,8 @@ export interface RequestOwner {
 
 export class RequestContext implements ResponseListener, RequestView {
   readonly owner: RequestOwner;
-  readonly req: DownstreamRequest;
-  readonly res: DownstreamResponse;
+  readonly req: ClientRequest;
+  readonly res: ClientResponse;
   readonly startedAt: number;
   readonly clientIp: string;
   /** The head as requestFilter read it, in normal form; until then (or when it refused it), the target as received. */
@@ -55,7 +54,7 @@ export class RequestContext implements ResponseListener, RequestView {
   /** Set on a route that caches. */
   cache: CacheState | undefined = undefined;
 
-  constructor(owner: RequestOwner, req: DownstreamRequest, res: DownstreamResponse, now: number) {
+  constructor(owner: RequestOwner, req: ClientRequest, res: ClientResponse, now: number) {
     this.owner = owner;
     this.req = req;
     this.res = res;
