@@ -16,6 +16,8 @@ interface ErrorSpec {
 export const ERRORS = {
   FUL_ERR_NO_ROUTE: { status: 404, source: 'client', retry: 'no', message: 'no route matches this request' },
   FUL_ERR_BAD_REQUEST: { status: 400, source: 'client', retry: 'no', message: 'malformed request' },
+  // RFC 9111 §5.2.1.7: only-if-cached, and nothing stored can answer.
+  FUL_ERR_NOT_CACHED: { status: 504, source: 'client', retry: 'no', message: 'only-if-cached: no stored response can answer' },
   FUL_ERR_HEADERS_TOO_LARGE: { status: 431, source: 'client', retry: 'no', message: 'request headers too large' },
   FUL_ERR_BODY_TOO_LARGE: { status: 413, source: 'client', retry: 'no', message: 'request body too large' },
   FUL_ERR_CLIENT_TIMEOUT: { status: 408, source: 'client', retry: 'no', message: 'request head not received in time' },

@@ -9,6 +9,7 @@ import type { WallClock } from '../time.ts';
 import { normaliseAuthority, normalisePath, Refused } from '../uri.ts';
 import { BanIndex } from './bans.ts';
 import { Flights } from './flight.ts';
+import { sortedQueryUrl } from './key.ts';
 import type { Purge, PurgeBus } from './purge-bus.ts';
 import type { CacheStore, StoredResponse } from './store.ts';
 import { TopCounter } from './top.ts';
@@ -104,9 +105,18 @@ export class HttpCache {
     }
   }
 
-  /** Applies a purge (ours, or another instance's from the bus). */
+  /**
+   * Applies a purge (ours, or another instance's from the bus). A URL with several query parameters is banned in
+   * its sorted form too: a route that sorts the query files its entry under that form, whatever order the request
+   * that filled it used.
+   */
   ban(purge: Purge): void {
-    this.bans.add(purge, this.wallClock.now());
+    const now = this.wallClock.now();
+    this.bans.add(purge, now);
+    if (purge.kind === 'url') {
+      const sorted = sortedQueryUrl(purge.value);
+      if (sorted !== purge.value) this.bans.add({ ...purge, value: sorted }, now);
+    }
   }
 
   /** Distinct URLs, prefixes and tags banned now. */

@@ -179,3 +179,22 @@ function cookieValues(headers: readonly string[], wanted: readonly string[]): Ma
 export function urlOf(host: string, target: string): string {
   return `${host.toLowerCase()}${target}`;
 }
+
+/**
+ * A scheme-less URL (host + path + query) with its query as the route's key reads it (sorted, ignored parameters
+ * left out, or none): what entries are filed under, so that a purge or an invalidation naming any query the key
+ * reads as the same reaches the one entry that answers them all.
+ */
+export function keyedUrl(url: string, cfg: { readonly key: CacheKeyConfig }): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const query = normaliseQuery(url.slice(q + 1), cfg.key);
+  return query === '' ? url.slice(0, q) : `${url.slice(0, q)}?${query}`;
+}
+
+/** The URL with its query parameters sorted as `query: sort` sorts them (for purges, which know no route). */
+export function sortedQueryUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0 || !url.includes('&', q)) return url;
+  return keyedUrl(url, { key: { query: 'sort', ignore_params: [], headers: [], cookies: [] } });
+}

@@ -1,48 +1,70 @@
 /**
- * The shared-cache rules of RFC 9111, as pure functions of heads, stored entries and a time (epoch ms). The rule set
- * is http-cache-semantics' CachePolicy (`shared: true`); this module owns what sits around it: the route's
- * defaults, Set-Cookie, the stale windows of RFC 5861, header merging on 304, invalidation and tags.
+ * The shared-cache rules of RFC 9111 (with RFC 5861's stale windows and RFC 9213's targeted fields), as pure
+ * functions of heads, stored entries and a time (epoch ms). Fulcrum owns them: http-cache-semantics, used before,
+ * computed age without the apparent age or the request's round trip (§4.2.3), read Cache-Control and Expires
+ * loosely (a quoted `ext="max-age=100"` as a max-age, the last of two max-ages, any string Date.parse takes), forced
+ * revalidation of fresh must-revalidate entries, refused explicit freshness to statuses outside a fixed list, and
+ * stored no-cache responses not at all. Parsing lives in directives.ts, http-date.ts and targeted.ts, the
+ * arithmetic in freshness.ts, client conditionals in conditional.ts.
  *
  * Choices where the RFCs leave room, each tested:
- * - Only GET responses are stored. A HEAD is answered from a stored GET (same key) but its own response, having no
- *   body, is never stored; POST responses with explicit freshness (RFC 9111 §3) are not stored either.
+ * - Only GET responses are stored. A HEAD is answered from a stored GET (same key); a 200 to a HEAD updates or
+ *   invalidates the stored GET (§4.3.5). POST responses are not stored, even with explicit freshness.
+ * - Never stored: 206 (partial content is not combined, §3.4), 304, 412 and 416 (answers to a precondition or a
+ *   range: stored under the URL they would answer requests that asked neither), and any status but 200 to a request
+ *   with Range. With explicit freshness (s-maxage, max-age, Expires) any other final status may be stored; without
+ *   it only those the route's `statuses` lists that are heuristically cacheable (RFC 9110 §15.1), or any of them
+ *   under `public`, get heuristic freshness: 10% of the time since Last-Modified, else the route's `ttl` (§4.2.2).
  * - Set-Cookie: a response carrying it is stored only when it says shared caches may keep it (`public` or
  *   `s-maxage`), and the stored copy drops Set-Cookie: it was meant for the client whose request filled the cache.
- * - Freshness: s-maxage, max-age or Expires when the response has one; otherwise, for a heuristically cacheable
- *   status (RFC 9110 §15.1) or a `public` response, 10% of the time since Last-Modified (RFC 9111 §4.2.2) when
- *   Last-Modified is earlier than Date; otherwise the route's `ttl`. Resolution is whole seconds, as on the wire.
+ * - no-cache responses are stored when they have a validator, and revalidated on every use; qualified no-cache and
+ *   private drop the fields they name from the stored copy (§5.2.2.4, §5.2.2.7). Proxy-Authenticate and
+ *   Proxy-Authentication-Info are never stored (§3.1). A response without Date gets one (RFC 9110 §6.6.1).
  * - Stale windows: stale-while-revalidate / stale-if-error from the response, else the route's defaults. None at all
- *   under must-revalidate or proxy-revalidate; under s-maxage (which carries proxy-revalidate's meaning in a shared
- *   cache, RFC 9111 §5.2.2.10) only the windows the response itself grants, and never a client's max-stale.
- * - A response whose store time (freshness left plus the larger stale window) is zero is not stored, even with
- *   validators: no-cache and max-age=0 responses are fetched every time.
- * - Request directives: no-cache, max-age, min-fresh and max-stale are honoured; only-if-cached is left to the
- *   caller (answer 504 unless the state is 'fresh'); no-store stops storing the response, not serving a stored one.
- *
- * The stored policy object (CachePolicy.toObject()) carries the effective directives: the route's defaults are
- * written into its parsed Cache-Control, so that an entry decides alone, later, in any worker. Two library
- * behaviours are worked around there: must-revalidate forcing revalidation of fresh entries
- * (kornelski/http-cache-semantics#54) and proxy-revalidate zeroing freshness; both directives are replaced by
- * Fulcrum's own marks.
- *
- * http-cache-semantics is pinned to one version (package.json, no ^): this reads and rewrites its serialised form
- * (`toObject()`: `v`, `t`, `rescc`), subclasses it to override `now()`, and counts on it ignoring directives it does
- * not know; none of that is its documented API. Upgrade on purpose, with test/unit/cache/policy.test.ts.
+ *   under no-cache, must-revalidate or proxy-revalidate (§4.2.4); under s-maxage only the windows the response itself
+ *   grants, and never a client's max-stale. A stale entry with a validator is kept the route's `keep_stale` longer,
+ *   so that a conditional request (and a 304) can refresh it without the body.
+ * - Request directives: no-cache (and Pragma: no-cache without Cache-Control), max-age, min-fresh, max-stale with or
+ *   without a value; an invalid max-age or min-fresh is read as 0. no-store, If-Match and If-Unmodified-Since bypass
+ *   the cache (the last two are the origin's to evaluate: §4.3.2). only-if-cached is the caller's: 504 unless the
+ *   lookup can answer.
  */
-import CachePolicy from 'http-cache-semantics';
+import { deltaSeconds, directivesOf, fieldNames, NO_DIRECTIVES, parseDirectives, type Directives } from './directives.ts';
+import {
+  ALWAYS_REVALIDATE,
+  correctedInitialAge,
+  currentAge,
+  explicitLifetime,
+  freshnessLeftMs,
+  HEURISTICALLY_CACHEABLE,
+  isPolicyRecord,
+  lastModifiedHeuristic,
+  NO_MAX_STALE,
+  NO_STALE,
+  responseFacts,
+  UNDERSTOOD,
+  type PolicyRecord,
+  type ResponseFacts,
+  type RouteDefaults,
+} from './freshness.ts';
+import { clientHasCurrent, isWeak, notModifiedFields, strongMatch, weakMatch } from './conditional.ts';
+import { formatHttpDate, parseHttpDate } from './http-date.ts';
 import { fieldValue, normaliseFieldValue, varyNames, type CacheKeyConfig } from './key.ts';
 import type { StoredResponse } from './store.ts';
 
 /** A route's `cache` settings (durations in ms, sizes in bytes), as the config schema gives them. */
 export interface CacheRouteConfig {
   readonly enabled: boolean;
-  /** Freshness when the response gives none (see above). */
+  /** Heuristic freshness when the response gives none and has no usable Last-Modified (see above). */
   readonly ttl: number;
   readonly max_object_size: number;
+  /** Statuses that may have heuristic freshness (only heuristically cacheable ones, or any under `public`). */
   readonly statuses: readonly number[];
   readonly key: CacheKeyConfig;
   readonly stale_while_revalidate: number;
   readonly stale_if_error: number;
+  /** How long a stale entry with a validator is kept for revalidation (0: not past its stale windows). */
+  readonly keep_stale?: number;
   /** 'surrogate-key' (space-separated) or 'cache-tag' (comma-separated; so is any other name). */
   readonly tag_header: string;
 }
@@ -63,8 +85,10 @@ export type SkipReason =
   | 'disabled'
   | 'method'
   | 'status'
+  | 'partial'
   | 'too-large'
   | 'no-store'
+  | 'must-understand'
   | 'private'
   | 'authorization'
   | 'vary-star'
@@ -80,12 +104,12 @@ export type StoreDecision =
       readonly ttlMs: number;
       readonly staleWhileRevalidateMs: number;
       readonly staleIfErrorMs: number;
-      /** How long the store keeps it: ttlMs plus the larger stale window. */
+      /** How long the store keeps it: ttlMs plus the larger stale window (or keep_stale, with a validator). */
       readonly storeTtlMs: number;
-      /** The headers to store: the response's, without Set-Cookie. */
+      /** The headers to store (see above for what is left out and added). */
       readonly headers: string[];
       readonly tags: readonly string[];
-      readonly policy: CachePolicy;
+      readonly policy: PolicyRecord;
     }
   | { readonly store: false; readonly reason: SkipReason };
 
@@ -94,86 +118,58 @@ export type Lookup =
   | { readonly state: 'fresh'; readonly ttlMs: number }
   /** Serve it, and revalidate in the background with these conditional fields. */
   | { readonly state: 'stale-while-revalidate'; readonly ttlMs: number; readonly revalidationHeaders: string[] }
-  /** Revalidate first: send these fields (If-None-Match / If-Modified-Since), replacing the client's own. */
-  | { readonly state: 'stale'; readonly ttlMs: number; readonly revalidationHeaders: string[] }
+  /**
+   * Revalidate first: send these fields (If-None-Match / If-Modified-Since), replacing the client's own. `why`:
+   * 'stale' past its freshness, 'request' a fresh entry the request's directives (or no-cache) do not let answer.
+   */
+  | { readonly state: 'stale'; readonly ttlMs: number; readonly revalidationHeaders: string[]; readonly why: 'stale' | 'request' }
+  /** The request must go to the origin as it is, and its response is not stored (no-store, If-Match). */
+  | { readonly state: 'bypass' }
   /** Not a match for this request (Vary, method, or an unreadable entry): treat as a miss. */
   | { readonly state: 'unusable' };
 
 export type Revalidation =
   | { readonly modified: true }
-  /** storeTtlMs 0: serve the refreshed entry, but do not keep it (the 304 made it unstorable). */
-  | { readonly modified: false; readonly entry: StoredResponse; readonly ttlMs: number; readonly storeTtlMs: number };
+  /**
+   * storeTtlMs 0: serve the entry, but do not keep it (the 304 made it unstorable, or named another validator).
+   * setCookie: the 304's Set-Cookie fields, for the client whose request it answers only.
+   */
+  | { readonly modified: false; readonly entry: StoredResponse; readonly ttlMs: number; readonly storeTtlMs: number; readonly setCookie: string[] };
 
-type PolicyObject = CachePolicy.CachePolicyObject;
-type Directives = Record<string, string | boolean>;
+/** RFC 9111 §3: statuses never stored, whatever the response says (see above). */
+const NEVER_STORED = new Set([304, 412, 416]);
 
-/** CachePolicy reading the given time instead of Date.now(). */
-class ClockedPolicy extends CachePolicy {
-  declare clock: number;
-  now(): number {
-    return this.clock;
-  }
-}
-
-/** Policies rebuilt from stored objects, kept per object: a memory-store hit then rebuilds nothing. */
-const rebuilt = new WeakMap<PolicyObject, ClockedPolicy>();
-
-function at(obj: PolicyObject, now: number): ClockedPolicy {
-  let policy = rebuilt.get(obj);
-  if (policy === undefined) {
-    policy = ClockedPolicy.fromObject(obj) as ClockedPolicy;
-    rebuilt.set(obj, policy);
-  }
-  policy.clock = now;
-  return policy;
-}
-
-// Fulcrum's marks in the stored policy's parsed Cache-Control (the library ignores directives it does not know).
-const NO_STALE = 'fulcrum-no-stale'; // must-revalidate or proxy-revalidate: never served stale
-const NO_MAX_STALE = 'fulcrum-no-max-stale'; // a client's max-stale is not honoured
-const DEFAULT_TTL = 'fulcrum-ttl'; // the route's defaults, in seconds, for when a 304 refreshes the entry
-const DEFAULT_SWR = 'fulcrum-swr';
-const DEFAULT_SIE = 'fulcrum-sie';
-
-/** RFC 9110 §15.1: statuses heuristically cacheable (206 aside: partial content is not stored). */
-const HEURISTIC = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
-
-/** The response fields the policy reads; only these are kept in the stored policy object. */
-const POLICY_FIELDS = new Set(['cache-control', 'pragma', 'expires', 'date', 'last-modified', 'etag', 'age', 'vary']);
-const LIST_FIELDS = new Set(['cache-control', 'pragma', 'vary']);
+/** RFC 9111 §3.1: fields specific to the proxy a response went through, never stored. */
+const NOT_STORED = new Set(['proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization']);
 
 /**
  * 8 cacheAdmit: whether a response may be stored, for how long, and what to store. Reads Content-Length when
- * present; a streamed body is cut off by the caller at max_object_size.
+ * present; a streamed body is cut off by the caller at max_object_size. `requestTime` is when the request went to
+ * the backend (RFC 9111 §4.2.3), `now` when its response arrived.
  */
 export function storable(
   req: CacheRequestHead,
   res: CacheResponseHead,
   cfg: CacheRouteConfig,
   now: number = Date.now(),
+  requestTime: number = now,
 ): StoreDecision {
   if (!cfg.enabled) return skip('disabled');
   if (req.method !== 'GET') return skip('method');
-  if (!cfg.statuses.includes(res.status)) return skip('status');
-  // The common refusals first, from one look at Cache-Control, before any other work on the response (a miss
-  // that will not be stored should cost the cache next to nothing).
-  const cc = directives(fieldValue(res.headers, 'cache-control'));
-  if (cc['no-store'] !== undefined) return skip('no-store');
-  if (cc['private'] !== undefined) return skip('private');
+  if (res.status === 206) return skip('partial');
+  if (res.status < 200 || NEVER_STORED.has(res.status)) return skip('status');
+  if (res.status !== 200 && fieldValue(req.headers, 'range') !== undefined) return skip('status');
+  // A cheap refusal first: a miss that will not be stored should cost the cache next to nothing.
   const length = fieldValue(res.headers, 'content-length');
   if (length !== undefined && Number(length) > cfg.max_object_size) return skip('too-large');
-  const defaults = {
+  const defaults: RouteDefaults = {
     ttl: Math.floor(cfg.ttl / 1000),
     swr: Math.floor(cfg.stale_while_revalidate / 1000),
     sie: Math.floor(cfg.stale_if_error / 1000),
+    keep: Math.floor((cfg.keep_stale ?? 0) / 1000),
+    heuristic: cfg.statuses.includes(res.status),
   };
-  return judge(req, res.status, res.headers, defaults, tagsOf(res, cfg.tag_header), now);
-}
-
-interface Defaults {
-  readonly ttl: number;
-  readonly swr: number;
-  readonly sie: number;
+  return judge(req, res.status, res.headers, defaults, tagsOf(res, cfg.tag_header), requestTime, now);
 }
 
 /** RFC 9111 §3 and §4.2 for one response head, with the route's defaults (seconds). */
@@ -181,55 +177,59 @@ function judge(
   req: CacheRequestHead,
   status: number,
   headers: readonly string[],
-  defaults: Defaults,
+  defaults: RouteDefaults,
   tags: readonly string[],
+  requestTime: number,
   now: number,
 ): StoreDecision {
-  if (directives(fieldValue(req.headers, 'cache-control'))['no-store'] !== undefined) return skip('no-store');
-  const res = responseFields(headers);
-  const cc = directives(res.fields['cache-control']);
-  if (cc['no-store'] !== undefined) return skip('no-store');
-  if (cc['private'] !== undefined) return skip('private'); // qualified private="…" too: conservative
-  const shared = cc['public'] !== undefined || cc['s-maxage'] !== undefined;
-  // RFC 9111 §3.5
-  if (fieldValue(req.headers, 'authorization') !== undefined && !shared && cc['must-revalidate'] === undefined) {
-    return skip('authorization');
-  }
-  const vary = varyNames(res.fields['vary'] ?? []);
-  if (vary === '*') return skip('vary-star');
-  if (res.setCookie && !shared) return skip('set-cookie');
-  const pragmaNoCache = res.fields['cache-control'] === undefined && /no-cache/.test(res.fields['pragma'] ?? '');
-  if (cc['no-cache'] !== undefined || pragmaNoCache) return skip('no-cache');
-  const libReq = { method: 'GET', headers: requestFields(req.headers, vary) };
-  const policy = new ClockedPolicy(libReq, { status, headers: res.fields }, { shared: true });
-  if (!policy.storable()) return skip('not-cacheable');
-
-  const obj = policy.toObject();
-  obj.t = now;
-  const rescc: Directives = { ...obj.rescc };
-  const explicit = cc['s-maxage'] !== undefined || cc['max-age'] !== undefined || res.fields['expires'] !== undefined;
-  const heuristic = !explicit && (HEURISTIC.has(status) || cc['public'] !== undefined) && lastModifiedBeforeDate(res.fields, now);
-  if (!explicit && !heuristic) rescc['max-age'] = String(defaults.ttl);
-  const noStale = cc['must-revalidate'] !== undefined || cc['proxy-revalidate'] !== undefined;
+  if (directivesOf(req.headers, 'cache-control')['no-store'] !== undefined) return skip('no-store'); // §5.2.1.5
+  const facts = responseFacts(headers);
+  const cc = facts.cc;
+  // §5.2.2.3: must-understand stores only what the cache understands, and then overrides no-store.
+  const mustUnderstand = cc['must-understand'] !== undefined;
+  if (mustUnderstand && !UNDERSTOOD.has(status)) return skip('must-understand');
+  if (cc['no-store'] !== undefined && !mustUnderstand) return skip('no-store');
+  const privateFields = fieldNames(cc['private']);
+  if (cc['private'] !== undefined && privateFields.length === 0) return skip('private'); // §5.2.2.7
+  const isPublic = cc['public'] !== undefined;
   const sMaxAge = cc['s-maxage'] !== undefined;
+  const mustRevalidate = cc['must-revalidate'] !== undefined;
+  // §3.5
+  if (fieldValue(req.headers, 'authorization') !== undefined && !isPublic && !sMaxAge && !mustRevalidate) return skip('authorization');
+  const vary = varyNames(varyValues(headers));
+  if (vary === '*') return skip('vary-star'); // §4.1
+  const noCacheFields = fieldNames(cc['no-cache']);
+  const noCache = (cc['no-cache'] !== undefined && noCacheFields.length === 0) || facts.pragmaNoCache;
+  const dropped = [...privateFields, ...noCacheFields];
+  if (facts.setCookie && !isPublic && !sMaxAge && !dropped.includes('set-cookie')) return skip('set-cookie');
+  if (noCache && facts.etag === undefined && facts.lastModified === undefined) return skip('no-cache'); // nothing to revalidate with
+
+  let lifetime = explicitLifetime(facts, now);
+  if (lifetime === undefined) {
+    // §4.2.2: heuristics only for heuristically cacheable statuses, or under public; none otherwise (§3).
+    if (!defaults.heuristic || (!HEURISTICALLY_CACHEABLE.has(status) && !isPublic)) return skip('not-cacheable');
+    lifetime = lastModifiedHeuristic(facts, now) ?? defaults.ttl;
+  }
+  const noStale = noCache || mustRevalidate || cc['proxy-revalidate'] !== undefined;
   const window = (name: string, fallback: number): number =>
-    noStale ? 0 : cc[name] !== undefined ? seconds(cc[name]) : sMaxAge ? 0 : fallback;
+    noStale ? 0 : cc[name] !== undefined ? (deltaSeconds(cc[name]) ?? 0) : sMaxAge ? 0 : fallback;
   const swr = window('stale-while-revalidate', defaults.swr);
   const sie = window('stale-if-error', defaults.sie);
-  delete rescc['must-revalidate'];
-  delete rescc['proxy-revalidate'];
-  setDirective(rescc, 'stale-while-revalidate', swr);
-  setDirective(rescc, 'stale-if-error', sie);
-  if (noStale) rescc[NO_STALE] = true;
-  if (noStale || sMaxAge) rescc[NO_MAX_STALE] = true;
-  rescc[DEFAULT_TTL] = String(defaults.ttl);
-  rescc[DEFAULT_SWR] = String(defaults.swr);
-  rescc[DEFAULT_SIE] = String(defaults.sie);
-  obj.rescc = rescc as PolicyObject['rescc'];
-
-  const effective = at(obj, now);
-  const ttlMs = freshnessMs(effective);
-  const storeTtlMs = ttlMs + Math.max(swr, sie) * 1000;
+  const record: PolicyRecord = {
+    v: 2,
+    rt: now,
+    ia: correctedInitialAge(facts, requestTime, now),
+    fl: lifetime,
+    swr,
+    sie,
+    flags: (noCache ? ALWAYS_REVALIDATE : 0) | (noStale ? NO_STALE : 0) | (noStale || sMaxAge ? NO_MAX_STALE : 0),
+    vary,
+    vals: vary.map((name) => varyValue(req.headers, name)),
+    d: defaults,
+  };
+  const ttlMs = freshnessLeftMs(record, now);
+  const validator = facts.etag !== undefined || facts.lastModified !== undefined;
+  const storeTtlMs = Math.max(0, ttlMs) + Math.max(swr, sie, validator ? defaults.keep : 0) * 1000;
   if (storeTtlMs <= 0) return skip('expired');
   return {
     store: true,
@@ -237,10 +237,23 @@ function judge(
     staleWhileRevalidateMs: swr * 1000,
     staleIfErrorMs: sie * 1000,
     storeTtlMs,
-    headers: res.setCookie ? withoutField(headers, 'set-cookie') : headers.slice(),
+    headers: storedHeaders(headers, dropped, facts, now),
     tags,
-    policy: effective,
+    policy: record,
   };
+}
+
+/** The fields to store: without Set-Cookie, proxy fields and those qualified directives name; with a Date. */
+function storedHeaders(headers: readonly string[], dropped: readonly string[], facts: ResponseFacts, now: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    if (name === 'set-cookie' || NOT_STORED.has(name) || (dropped.length > 0 && dropped.includes(name))) continue;
+    out.push(headers[i]!, headers[i + 1]!);
+  }
+  // RFC 9110 §6.6.1: a recipient with a clock adds the Date a response lacks before caching it.
+  if (facts.date === undefined && fieldValue(headers, 'date') === undefined) out.push('date', formatHttpDate(now));
+  return out;
 }
 
 /** The entry to store for a response the decision admitted, once its body is complete. */
@@ -251,101 +264,241 @@ export function entryFor(
   body: Buffer,
   now: number,
 ): StoredResponse {
-  return { url, status, headers: decision.headers, body, storedAt: now, tags: decision.tags, policy: toRecord(decision.policy) };
+  return { url, status, headers: decision.headers, body, storedAt: now, tags: decision.tags, policy: decision.policy as unknown as Record<string, unknown> };
+}
+
+/** What the lookup reads of a request, from one pass over its fields. */
+interface RequestFacts {
+  cc: Directives;
+  pragmaNoCache: boolean;
+  bypass: boolean;
+}
+
+function requestFacts(headers: readonly string[]): RequestFacts | undefined {
+  let cc: Directives | undefined;
+  let pragma = false;
+  let bypass = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    // Cheap first-letter filter: c(ache-control), p(ragma), i(f-match, f-unmodified-since).
+    const c = name.charCodeAt(0) | 0x20;
+    if (c !== 0x63 && c !== 0x70 && c !== 0x69) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'cache-control') cc = parseDirectives(headers[i + 1]!, cc);
+    else if (lower === 'pragma') pragma ||= /(^|,)\s*no-cache\s*(,|$)/i.test(headers[i + 1]!);
+    else if (lower === 'if-match' || lower === 'if-unmodified-since') bypass = true;
+  }
+  if (cc === undefined && !pragma && !bypass) return undefined; // the usual request: nothing special
+  return { cc: cc ?? NO_DIRECTIVES, pragmaNoCache: pragma && cc === undefined, bypass: bypass || (cc !== undefined && cc['no-store'] !== undefined) };
 }
 
 /**
  * 3 cacheLookup: how a stored entry (found under the request's key) may answer the request (RFC 9111 §4): fresh,
- * stale within stale-while-revalidate, stale (revalidate first), or unusable.
+ * stale within stale-while-revalidate, to be revalidated first, to be bypassed, or unusable.
  */
 export function lookup(entry: StoredResponse, req: CacheRequestHead, now: number): Lookup {
   if (req.method !== 'GET' && req.method !== 'HEAD') return UNUSABLE;
-  const obj = policyObjectOf(entry);
-  if (obj === undefined) return UNUSABLE;
-  const vary = storedVary(obj);
-  if (vary === '*') return UNUSABLE;
-  const headers = requestFields(req.headers, vary);
-  if (!varyMatches(obj, headers, vary)) return UNUSABLE;
-  // The common case of a hit: the client asks nothing special (no Cache-Control, no Pragma) and the entry is
-  // within its freshness, not marked no-cache: fresh, without running the library's full request evaluation.
-  if (headers['cache-control'] === undefined && headers['pragma'] === undefined && obj.rescc['no-cache'] === undefined) {
-    const policy = at(obj, now);
-    const ttlMs = freshnessMs(policy);
-    if (ttlMs > 0) return { state: 'fresh', ttlMs };
+  const rec = entry.policy as unknown;
+  if (!isPolicyRecord(rec)) return UNUSABLE;
+  if (rec.vary.length > 0 && !varyMatches(rec, req.headers)) return UNUSABLE;
+  const facts = requestFacts(req.headers);
+  const age = currentAge(rec, now);
+  const ttlMs = Math.round((rec.fl - age) * 1000);
+  // The common hit: a plain request for a fresh entry that does not always need revalidating.
+  if (facts === undefined) {
+    if (ttlMs > 0 && (rec.flags & ALWAYS_REVALIDATE) === 0) return { state: 'fresh', ttlMs };
+    return staleOrWindow(entry, rec, ttlMs, 'stale');
   }
-  const cc = headers['cache-control'];
-  if (cc !== undefined && obj.rescc[NO_MAX_STALE] !== undefined && cc.includes('max-stale')) {
-    headers['cache-control'] = cc.split(',').filter((d) => !d.trim().startsWith('max-stale')).join(',');
+  if (facts.bypass) return BYPASS;
+  const cc = facts.cc;
+  if ((rec.flags & ALWAYS_REVALIDATE) !== 0) return revalidate(entry, ttlMs, ttlMs > 0 ? 'request' : 'stale');
+  if (cc['no-cache'] !== undefined || facts.pragmaNoCache) return revalidate(entry, ttlMs, 'request'); // §5.2.1.4, §5.4
+  if (cc['max-age'] !== undefined && age > (deltaSeconds(cc['max-age']) ?? 0)) return revalidate(entry, ttlMs, 'request'); // §5.2.1.1
+  if (cc['min-fresh'] !== undefined && ttlMs < (deltaSeconds(cc['min-fresh']) ?? 0) * 1000) return revalidate(entry, ttlMs, 'request'); // §5.2.1.3
+  if (ttlMs > 0) return { state: 'fresh', ttlMs };
+  // §5.2.1.2: max-stale, with no value any staleness; never past must-revalidate, proxy-revalidate or s-maxage.
+  const maxStale = cc['max-stale'];
+  if (maxStale !== undefined && (rec.flags & NO_MAX_STALE) === 0) {
+    const bound = maxStale === '' ? Infinity : deltaSeconds(maxStale);
+    if (bound !== undefined && -ttlMs <= bound * 1000) return { state: 'fresh', ttlMs };
   }
-  const policy = at(obj, now);
-  // A HEAD is answered from the stored GET (RFC 9110 §9.3.2): asked as a GET.
-  const result = policy.evaluateRequest({ method: 'GET', headers });
-  const ttlMs = freshnessMs(policy);
-  if (result.revalidation === undefined) return { state: 'fresh', ttlMs };
-  const revalidationHeaders = conditionals(result.revalidation.headers);
-  if (result.response !== undefined) return { state: 'stale-while-revalidate', ttlMs, revalidationHeaders };
-  return { state: 'stale', ttlMs, revalidationHeaders };
+  return staleOrWindow(entry, rec, ttlMs, 'stale');
 }
 
-/** The conditional fields that revalidate an entry (If-None-Match from ETag, If-Modified-Since from Last-Modified). */
-export function revalidationHeadersOf(entry: StoredResponse, req: CacheRequestHead): string[] {
-  const obj = policyObjectOf(entry);
-  if (obj === undefined) return [];
-  const vary = storedVary(obj);
-  const headers = requestFields(req.headers, vary === '*' ? [] : vary);
-  return conditionals(at(obj, entry.storedAt).revalidationHeaders({ method: 'GET', headers }));
+function staleOrWindow(entry: StoredResponse, rec: PolicyRecord, ttlMs: number, why: 'stale' | 'request'): Lookup {
+  if (ttlMs <= 0 && (rec.flags & NO_STALE) === 0 && rec.swr > 0 && -ttlMs < rec.swr * 1000) {
+    return { state: 'stale-while-revalidate', ttlMs, revalidationHeaders: revalidationFields(entry.headers) };
+  }
+  return revalidate(entry, ttlMs, ttlMs > 0 ? 'request' : why);
+}
+
+function revalidate(entry: StoredResponse, ttlMs: number, why: 'stale' | 'request'): Lookup {
+  return { state: 'stale', ttlMs, revalidationHeaders: revalidationFields(entry.headers), why };
+}
+
+/**
+ * RFC 9111 §4.3.1: the conditional fields that revalidate a stored response: If-None-Match with its ETag, and
+ * If-Modified-Since with its Last-Modified (an origin that knows ETags ignores the latter, RFC 9110 §13.1.3).
+ */
+function revalidationFields(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  const etag = fieldValue(headers, 'etag');
+  if (etag !== undefined) out.push('if-none-match', etag.split(/,(?=\s*(?:W\/)?")/)[0]!.trim());
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.toLowerCase() === 'last-modified') {
+      out.push('if-modified-since', headers[i + 1]!);
+      break;
+    }
+  }
+  return out;
+}
+
+/** The conditional fields that revalidate an entry (for a background refresh). */
+export function revalidationHeadersOf(entry: StoredResponse, _req?: CacheRequestHead): string[] {
+  return revalidationFields(entry.headers);
 }
 
 /** Freshness left (ms; negative once stale), for Cache-Status ttl. */
 export function ttlOf(entry: StoredResponse, now: number): number {
-  const obj = policyObjectOf(entry);
-  return obj === undefined ? 0 : freshnessMs(at(obj, now));
+  const rec = entry.policy as unknown;
+  return isPolicyRecord(rec) ? freshnessLeftMs(rec, now) : 0;
 }
 
-/** 11 failToProxy: whether the backend failing lets the entry answer (RFC 5861 §4), never under must-revalidate. */
-export function canServeStaleOnError(entry: StoredResponse, now: number): boolean {
-  const obj = policyObjectOf(entry);
-  if (obj === undefined || obj.rescc[NO_STALE] !== undefined) return false;
-  const policy = at(obj, now);
-  return policy.age() < policy.maxAge() + seconds(obj.rescc['stale-if-error']);
+/**
+ * 11 failToProxy: whether the backend failing (no answer, or a 500, 502, 503 or 504) lets the entry answer
+ * (RFC 5861 §4): within the response's (or the route's) stale-if-error, or the request's own; never under
+ * no-cache, must-revalidate or proxy-revalidate (RFC 9111 §4.2.4), nor for a request that asked for no-cache.
+ */
+export function canServeStaleOnError(entry: StoredResponse, now: number, req?: CacheRequestHead): boolean {
+  const rec = entry.policy as unknown;
+  if (!isPolicyRecord(rec) || (rec.flags & NO_STALE) !== 0) return false;
+  const reqcc = req === undefined ? NO_DIRECTIVES : directivesOf(req.headers, 'cache-control');
+  if (reqcc['no-cache'] !== undefined) return false;
+  const staleness = -freshnessLeftMs(rec, now);
+  const requestWindow = deltaSeconds(reqcc['stale-if-error']) ?? 0;
+  return staleness < Math.max(rec.sie, requestWindow) * 1000;
+}
+
+/** RFC 5861 §4: the answers from the backend that count as an error for stale-if-error. */
+export function isErrorStatus(status: number): boolean {
+  return status === 500 || status === 502 || status === 503 || status === 504;
 }
 
 /** 9 responseFilter: the stored headers with Age brought up to now (RFC 9111 §5.1, §4.2.3), as a new list. */
 export function responseHeadersFor(entry: StoredResponse, now: number): string[] {
-  const obj = policyObjectOf(entry);
-  const age = Math.max(0, Math.floor(obj === undefined ? (now - entry.storedAt) / 1000 : at(obj, now).age()));
-  const out = withoutField(entry.headers, 'age');
-  out.push('age', String(age));
+  const rec = entry.policy as unknown;
+  const age = isPolicyRecord(rec) ? currentAge(rec, now) : (now - entry.storedAt) / 1000;
+  const out: string[] = [];
+  const stored = entry.headers;
+  for (let i = 0; i < stored.length; i += 2) {
+    const name = stored[i]!;
+    if (name.length === 3 && name.toLowerCase() === 'age') continue;
+    out.push(name, stored[i + 1]!);
+  }
+  out.push('age', String(Math.max(0, Math.floor(age))));
   return out;
 }
 
 /**
- * A 304 answered a revalidation: when it matches the entry's validators (RFC 9111 §4.3.4), the entry's headers are
- * updated from it (§3.2) and it is stored anew (same body, new freshness); otherwise `{ modified: true }`: the
- * entry cannot be used, fetch it in full.
+ * The response a stored entry gives a request: 304 with the fields RFC 9110 §15.4.5 lists when the client's own
+ * conditionals say it has it already (RFC 9111 §4.3.2), else the stored status and fields; Age in either.
  */
-export function revalidated(entry: StoredResponse, req: CacheRequestHead, res: CacheResponseHead, now: number): Revalidation {
-  if (res.status !== 304) return MODIFIED;
-  const obj = policyObjectOf(entry);
-  if (obj === undefined) return MODIFIED;
-  const vary = storedVary(obj);
-  const libReq = { method: 'GET', headers: requestFields(req.headers, vary === '*' ? [] : vary) };
-  const check = at(obj, now).revalidatedPolicy(libReq, { status: 304, headers: responseFields(res.headers).fields });
-  if (check.modified || !check.matches) return MODIFIED;
-  const headers = mergeHeaders(entry.headers, res.headers);
-  const rescc = obj.rescc as Directives;
-  const defaults = { ttl: seconds(rescc[DEFAULT_TTL]), swr: seconds(rescc[DEFAULT_SWR]), sie: seconds(rescc[DEFAULT_SIE]) };
-  const decision = judge(req, entry.status, headers, defaults, entry.tags, now);
-  const refreshed = { ...entry, headers, storedAt: now };
-  if (!decision.store) return { modified: false, entry: { ...refreshed, policy: entry.policy }, ttlMs: 0, storeTtlMs: 0 };
-  const fresh = { ...refreshed, policy: toRecord(decision.policy) };
-  return { modified: false, entry: fresh, ttlMs: decision.ttlMs, storeTtlMs: decision.storeTtlMs };
+export function servedResponse(entry: StoredResponse, req: CacheRequestHead, now: number): { status: number; headers: string[] } {
+  if (hasClientConditional(req.headers) && clientHasCurrent(entry.headers, entry.storedAt, req.method, req.headers)) {
+    const headers = notModifiedFields(entry.headers);
+    const rec = entry.policy as unknown;
+    const age = isPolicyRecord(rec) ? currentAge(rec, now) : (now - entry.storedAt) / 1000;
+    headers.push('age', String(Math.max(0, Math.floor(age))));
+    return { status: 304, headers };
+  }
+  return { status: entry.status, headers: responseHeadersFor(entry, now) };
 }
 
-/** Not taken from a 304: hop-by-hop fields, the body's own (the body is kept), and Set-Cookie (never stored). */
+/** Whether the request carries If-None-Match or If-Modified-Since (cheap: most requests carry neither). */
+export function hasClientConditional(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if ((name.charCodeAt(0) | 0x20) !== 0x69 || (name.length !== 13 && name.length !== 17)) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'if-none-match' || lower === 'if-modified-since') return true;
+  }
+  return false;
+}
+
+/**
+ * A 304 answered a revalidation. When it identifies the entry (RFC 9111 §4.3.4: the same strong ETag; a weak one
+ * matching; a matching Last-Modified; or no validator at all, since the conditional came from this entry), the
+ * entry's fields are updated from it (§3.2) and it is stored anew (same body, new freshness). A 304 naming another
+ * validator updates nothing (§4.3.4 MUST NOT): the entry answers once and is not kept. A full response is
+ * `{ modified: true }`: use it instead.
+ */
+export function revalidated(entry: StoredResponse, req: CacheRequestHead, res: CacheResponseHead, now: number, requestTime: number = now): Revalidation {
+  if (res.status !== 304) return MODIFIED;
+  const rec = entry.policy as unknown;
+  if (!isPolicyRecord(rec)) return MODIFIED;
+  const setCookie = fieldsNamed(res.headers, 'set-cookie');
+  if (!identifies(entry.headers, res.headers)) return { modified: false, entry, ttlMs: freshnessLeftMs(rec, now), storeTtlMs: 0, setCookie };
+  return { ...refresh(entry, rec, req, dated(res.headers, now), requestTime, now), setCookie };
+}
+
+function refresh(entry: StoredResponse, rec: PolicyRecord, req: CacheRequestHead, update: readonly string[], requestTime: number, now: number) {
+  const headers = mergeHeaders(entry.headers, update);
+  const decision = judge(req, entry.status, headers, rec.d, entry.tags, requestTime, now);
+  const refreshed = { ...entry, headers, storedAt: now };
+  if (!decision.store) {
+    // Served once, not kept; its freshness as the 304 gave it, for Cache-Status.
+    return { modified: false as const, entry: refreshed, ttlMs: 0, storeTtlMs: 0 };
+  }
+  const fresh: StoredResponse = { ...refreshed, headers: decision.headers, policy: decision.policy as unknown as Record<string, unknown> };
+  return { modified: false as const, entry: fresh, ttlMs: decision.ttlMs, storeTtlMs: decision.storeTtlMs };
+}
+
+/** RFC 9111 §4.3.4: whether a 304 (or a HEAD response's validators, §4.3.5) identifies the stored response. */
+function identifies(stored: readonly string[], update: readonly string[]): boolean {
+  const etag = fieldValue(update, 'etag')?.trim();
+  const storedEtag = fieldValue(stored, 'etag')?.trim();
+  if (etag !== undefined) {
+    if (storedEtag === undefined) return false;
+    return isWeak(etag) ? weakMatch(etag, storedEtag) : strongMatch(etag, storedEtag);
+  }
+  const lastModified = fieldValue(update, 'last-modified');
+  if (lastModified !== undefined) {
+    const storedLm = fieldValue(stored, 'last-modified');
+    return storedLm !== undefined && parseHttpDate(storedLm) === parseHttpDate(lastModified) && parseHttpDate(storedLm) !== undefined;
+  }
+  return true;
+}
+
+/**
+ * RFC 9111 §4.3.5: a 200 to a HEAD for a stored GET. Matching validators (and Content-Length, when given) update the
+ * stored fields as a 304 would ('update'); anything else makes the stored response unusable ('invalidate'). Other
+ * statuses leave it alone ('none').
+ */
+export function headUpdated(
+  entry: StoredResponse,
+  req: CacheRequestHead,
+  res: CacheResponseHead,
+  now: number,
+  requestTime: number = now,
+): { readonly kind: 'update'; readonly entry: StoredResponse; readonly storeTtlMs: number } | { readonly kind: 'invalidate' } | { readonly kind: 'none' } {
+  if (res.status !== 200) return NONE;
+  const rec = entry.policy as unknown;
+  if (!isPolicyRecord(rec)) return INVALIDATE;
+  const length = fieldValue(res.headers, 'content-length');
+  if (length !== undefined && Number(length) !== entry.body.length) return INVALIDATE;
+  const hasValidator = fieldValue(res.headers, 'etag') !== undefined || fieldValue(res.headers, 'last-modified') !== undefined;
+  if (!hasValidator || !identifies(entry.headers, res.headers)) return INVALIDATE;
+  const result = refresh(entry, rec, { ...req, method: 'GET' }, dated(res.headers, now), requestTime, now);
+  return result.storeTtlMs > 0 ? { kind: 'update', entry: result.entry, storeTtlMs: result.storeTtlMs } : INVALIDATE;
+}
+
+/**
+ * Not taken from a 304 or a HEAD response (RFC 9111 §3.2): hop-by-hop fields; Content-Length (MUST), and the other
+ * fields that describe the stored body's bytes, which a 304 cannot change; Set-Cookie and proxy fields (never stored).
+ */
 const NOT_MERGED = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'content-length', 'content-encoding', 'content-range', 'set-cookie',
+  'content-length', 'content-encoding', 'content-range', 'set-cookie', ...NOT_STORED,
 ]);
 
 /** RFC 9111 §3.2: each field of the 304 replaces the stored field of that name, in its place, or is added. */
@@ -360,7 +513,7 @@ function mergeHeaders(stored: readonly string[], update: readonly string[]): str
   for (let i = 0; i < stored.length; i += 2) {
     const name = stored[i]!.toLowerCase();
     // The stored Age described the response as first received; the 304 is the new reception (RFC 9111 §4.3.4).
-    if (name === 'age') continue;
+    if (name === 'age' && !fresh.has('age')) continue;
     const replacement = fresh.get(name);
     if (replacement === undefined) out.push(stored[i]!, stored[i + 1]!);
     else if (!placed.has(name)) {
@@ -426,112 +579,41 @@ export function tagsOf(res: CacheResponseHead, tagHeader: string): string[] {
 // --- helpers ---
 
 const UNUSABLE: Lookup = { state: 'unusable' };
+const BYPASS: Lookup = { state: 'bypass' };
 const MODIFIED: Revalidation = { modified: true };
+const NONE = { kind: 'none' } as const;
+const INVALIDATE = { kind: 'invalidate' } as const;
 
 function skip(reason: SkipReason): StoreDecision {
   return { store: false, reason };
 }
 
-function toRecord(policy: CachePolicy): Record<string, unknown> {
-  return policy.toObject() as unknown as Record<string, unknown>;
+/** The values of every Vary field of a response. */
+function varyValues(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'vary') out.push(headers[i + 1]!);
+  return out;
 }
 
-function policyObjectOf(entry: StoredResponse): PolicyObject | undefined {
-  const obj = entry.policy as unknown as PolicyObject | undefined;
-  return obj !== undefined && obj !== null && obj.v === 1 && typeof obj.rescc === 'object' ? obj : undefined;
+/** A request's value of a field the response varies on, normalised as in the Vary key (RFC 9111 §4.1); null when absent. */
+function varyValue(headers: readonly string[], name: string): string | null {
+  const value = fieldValue(headers, name);
+  return value === undefined ? null : normaliseFieldValue(value);
 }
 
-function freshnessMs(policy: CachePolicy): number {
-  return Math.round((policy.maxAge() - policy.age()) * 1000);
-}
-
-function storedVary(obj: PolicyObject): readonly string[] | '*' {
-  const vary = obj.resh['vary'];
-  return vary === undefined ? [] : varyNames(vary);
-}
-
-/** RFC 9111 §4.1, on values normalised alike at store and lookup. */
-function varyMatches(obj: PolicyObject, headers: CachePolicy.Headers, vary: readonly string[]): boolean {
-  for (const name of vary) if ((obj.reqh?.[name] ?? undefined) !== headers[name]) return false;
+/** RFC 9111 §4.1: every field the stored response varies on has the value the filling request had (absent alike). */
+function varyMatches(rec: PolicyRecord, headers: readonly string[]): boolean {
+  for (let i = 0; i < rec.vary.length; i++) if (varyValue(headers, rec.vary[i]!) !== rec.vals[i]) return false;
   return true;
 }
 
-/** The response's policy fields (singletons: the first line; lists: joined) and whether it sets a cookie. */
-function responseFields(headers: readonly string[]): { fields: Record<string, string>; setCookie: boolean } {
-  const fields: Record<string, string> = {};
-  let setCookie = false;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!.toLowerCase();
-    if (name === 'set-cookie') setCookie = true;
-    if (!POLICY_FIELDS.has(name)) continue;
-    // Directive names are case-insensitive (RFC 9111 §5.2); the library compares them as written.
-    const value = name === 'cache-control' || name === 'pragma' ? headers[i + 1]!.toLowerCase() : headers[i + 1]!;
-    const prior = fields[name];
-    if (prior === undefined) fields[name] = value;
-    else if (LIST_FIELDS.has(name)) fields[name] = `${prior}, ${value}`;
-  }
-  return { fields, setCookie };
+/** RFC 9110 §6.6.1: an update without Date is dated when received (else the stored, older Date would age it). */
+function dated(headers: readonly string[], now: number): readonly string[] {
+  return fieldValue(headers, 'date') === undefined ? [...headers, 'date', formatHttpDate(now)] : headers;
 }
 
-/**
- * The request fields the policy reads: its directives, the preconditions that rule out weak validators, and the
- * fields the response varies on (normalised as in the Vary key). Never the client's If-None-Match or
- * If-Modified-Since: the conditionals sent upstream are the cache's own. Nothing else: the stored object would
- * otherwise keep the filling client's Cookie or Authorization.
- */
-const REQUEST_FIELDS = new Set(['cache-control', 'pragma', 'if-match', 'if-unmodified-since']);
-
-function requestFields(headers: readonly string[], vary: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!.toLowerCase();
-    if (!REQUEST_FIELDS.has(name) && !vary.includes(name)) continue;
-    const value = name === 'cache-control' || name === 'pragma' ? headers[i + 1]!.toLowerCase() : headers[i + 1]!;
-    out[name] = out[name] === undefined ? value : `${out[name]}, ${value}`;
-  }
-  for (const name of vary) if (out[name] !== undefined) out[name] = normaliseFieldValue(out[name]);
-  return out;
-}
-
-function conditionals(headers: CachePolicy.Headers): string[] {
+function fieldsNamed(headers: readonly string[], lowerName: string): string[] {
   const out: string[] = [];
-  for (const name of ['if-none-match', 'if-modified-since']) {
-    const value = headers[name];
-    if (typeof value === 'string' && value !== '') out.push(name, value);
-  }
-  return out;
-}
-
-/** Cache-Control directives, lower case, values unquoted (the value of a bare directive is ''). */
-function directives(value: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (value === undefined) return out;
-  for (const part of value.split(',')) {
-    const eq = part.indexOf('=');
-    const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-    if (name !== '' && out[name] === undefined) out[name] = eq < 0 ? '' : part.slice(eq + 1).trim().replace(/^"|"$/g, '');
-  }
-  return out;
-}
-
-function seconds(value: string | boolean | undefined): number {
-  const n = typeof value === 'string' ? parseInt(value, 10) : NaN;
-  return Number.isFinite(n) && n > 0 ? n : 0;
-}
-
-function setDirective(cc: Directives, name: string, value: number): void {
-  if (value > 0) cc[name] = String(value);
-  else delete cc[name];
-}
-
-function lastModifiedBeforeDate(fields: Record<string, string>, now: number): boolean {
-  const lastModified = Date.parse(fields['last-modified'] ?? '');
-  const date = Date.parse(fields['date'] ?? '');
-  return Number.isFinite(lastModified) && lastModified < (Number.isFinite(date) ? date : now);
-}
-
-function withoutField(headers: readonly string[], lowerName: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() !== lowerName) out.push(headers[i]!, headers[i + 1]!);
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === lowerName) out.push(headers[i]!, headers[i + 1]!);
   return out;
 }

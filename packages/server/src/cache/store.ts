@@ -17,7 +17,7 @@ export interface StoredResponse {
   readonly storedAt: number;
   /** Surrogate keys (from Surrogate-Key / Cache-Tag), for purges by tag. */
   readonly tags: readonly string[];
-  /** http-cache-semantics' CachePolicy.toObject(): the freshness and revalidation state. */
+  /** The policy's record of the entry (cache/freshness.ts PolicyRecord): freshness, age, windows, Vary values. */
   readonly policy: Record<string, unknown>;
 }
 

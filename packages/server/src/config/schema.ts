@@ -159,12 +159,16 @@ export const CACHEABLE_BY_DEFAULT = [200, 203, 204, 300, 301, 308, 404, 405, 410
 export const RouteCacheSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Whether responses of this route go through the cache.'),
-    ttl: duration('60s').describe('Freshness when the backend gives none (no Cache-Control max-age/s-maxage, no Expires).'),
+    ttl: duration('60s').describe(
+      'Heuristic freshness (RFC 9111 §4.2.2) when the response gives none (no s-maxage, max-age or Expires) and has no Last-Modified to take 10% of.',
+    ),
     max_object_size: size('1mb').describe('Largest response body stored; larger ones pass through uncached.'),
     statuses: z
       .array(z.number().int().min(200).max(599))
       .default(CACHEABLE_BY_DEFAULT)
-      .describe('Status codes that may be stored.'),
+      .describe(
+        'Status codes that may be stored without explicit freshness (heuristics, the route ttl): only heuristically cacheable ones (RFC 9110 §15.1), or any under public. With s-maxage, max-age or Expires any final status is stored but 206, 304, 412 and 416.',
+      ),
     key: z
       .strictObject({
         query: z
@@ -179,6 +183,9 @@ export const RouteCacheSchema = z
       .describe('What makes two requests the same cache entry (method, host and path always do).'),
     stale_while_revalidate: duration('0s').describe('Serve stale this long while refreshing, when the response does not say (RFC 5861).'),
     stale_if_error: duration('0s').describe('Serve stale this long when the backend fails, when the response does not say (RFC 5861).'),
+    keep_stale: duration('1h').describe(
+      'How long a stale response with a validator (ETag or Last-Modified) is kept past its freshness and stale windows, so that a conditional request can refresh it (a 304 instead of the body).',
+    ),
     tag_header: z
       .string()
       .regex(HEADER_NAME)

@@ -10,10 +10,11 @@ import type { Landed } from '../cache/flight.ts';
 import { sharedFor } from '../cache/flight.ts';
 import { purgeUrl, type HttpCache } from '../cache/http-cache.ts';
 import { cacheStatus } from '../cache/cache-status.ts';
-import { primaryKey, urlOf, varyKey } from '../cache/key.ts';
+import { directivesOf } from '../cache/directives.ts';
+import { keyedUrl, primaryKey, urlOf, varyKey } from '../cache/key.ts';
 import {
-  canServeStaleOnError, entryFor, invalidatedUrls, lookup, responseHeadersFor, revalidated, revalidationHeadersOf,
-  storable, ttlOf,
+  canServeStaleOnError, entryFor, headUpdated, invalidatedUrls, isErrorStatus, lookup, revalidated, revalidationHeadersOf,
+  servedResponse, storable, ttlOf, type CacheRequestHead,
 } from '../cache/policy.ts';
 import type { StoredResponse } from '../cache/store.ts';
 import type { RouteCacheConfig } from '../config/schema.ts';
@@ -27,8 +28,11 @@ import { BodyCapture, CacheState, type PendingStore } from './cache-state.ts';
 import type { RequestContext } from './context.ts';
 import { downstreamHeaders } from './forwarding.ts';
 
-/** What the lookup decided: answered; go to the backend; answered from a stale entry that wants a background refresh. */
-export type LookupResult = 'responded' | 'continue' | 'refresh';
+/**
+ * What the lookup decided: answered; go to the backend; answered from a stale entry that wants a background refresh;
+ * or nothing stored can answer a request that said only-if-cached (RFC 9111 §5.2.1.7: 504).
+ */
+export type LookupResult = 'responded' | 'continue' | 'refresh' | 'not-cached';
 
 export interface CachePhasesDeps extends AttemptDeps {
   readonly cache: HttpCache;
@@ -48,8 +52,10 @@ export class CachePhases {
 
   /** The cache's state for a request on a caching route. */
   stateFor(ctx: RequestContext, config: RouteCacheConfig): CacheState {
-    // The URL as purges and invalidations name it: the authority and target as forwarded, both in normal form.
-    return new CacheState(config, { method: ctx.req.method, url: urlOf(ctx.head.hostHeader ?? '', ctx.head.target), headers: ctx.req.rawHeaders });
+    // The URL as purges and invalidations name it: the authority and target as forwarded, both in normal form, the
+    // query as the key reads it (so that every query the key takes as one names the one entry).
+    const url = keyedUrl(urlOf(ctx.head.hostHeader ?? '', ctx.head.target), config);
+    return new CacheState(config, { method: ctx.req.method, url, headers: ctx.req.rawHeaders });
   }
 
   /** 3. Synchronous when the store answers at once (memory), a promise otherwise. */
@@ -76,28 +82,41 @@ export class CachePhases {
     const cache = this.deps.cache;
     state.key = key;
     if (ctx.finished) return 'responded'; // the client left while the store answered
+    // RFC 9211 fwd: no entry for the URL, or none for this variant (the Vary index led to another key).
+    state.fwd = key === state.primaryKey ? 'uri-miss' : 'vary-miss';
     if (entry !== undefined) {
       const now = this.deps.wallClock.now();
       const found = lookup(entry, state.request, now);
       if (found.state === 'fresh') {
         cache.counters.hits++;
         cache.noteHit(entry);
-        serveFromCache(ctx, entry, cacheStatus({ hit: true, ttlMs: found.ttlMs }), now);
+        serveFromCache(ctx, state.request, entry, cacheStatus({ hit: true, ttlMs: found.ttlMs }), now);
         return 'responded';
       }
       if (found.state === 'stale-while-revalidate') {
+        // RFC 9211 §2.1: not forwarded for this request, so a hit; its negative ttl says it is stale.
         cache.counters.stale++;
         cache.noteHit(entry);
-        serveFromCache(ctx, entry, cacheStatus({ hit: true, fwd: 'stale', ttlMs: found.ttlMs }), now);
+        serveFromCache(ctx, state.request, entry, cacheStatus({ hit: true, ttlMs: found.ttlMs }), now);
         state.stale = entry;
         return 'refresh';
       }
       if (found.state === 'stale') {
         state.stale = entry;
         state.revalidationHeaders = found.revalidationHeaders;
-      }
+        state.fwd = found.why === 'request' ? 'request' : 'stale';
+      } else if (found.state === 'bypass') {
+        state.bypass = true;
+        state.fwd = 'request';
+      } else state.fwd = key === state.primaryKey ? 'miss' : 'vary-miss';
+    }
+    // RFC 9111 §5.2.1.7: the client wants no forward; nothing stored answers it as it asks.
+    if (directivesOf(state.request.headers, 'cache-control')['only-if-cached'] !== undefined) {
+      state.stale = undefined;
+      return 'not-cached';
     }
     if (state.stale === undefined) cache.counters.misses++;
+    if (state.bypass) return 'continue'; // alone: nobody waits on a request whose answer is its own
     const flight = cache.flights.find(key);
     if (flight === undefined) {
       state.flight = cache.flights.begin(key);
@@ -111,9 +130,29 @@ export class CachePhases {
       if (shared === undefined) return 'continue';
       const at = this.deps.wallClock.now();
       cache.noteHit(shared);
-      serveFromCache(ctx, shared, cacheStatus({ fwd: 'miss', collapsed: true, ttlMs: ttlOf(shared, at) }), at);
+      serveFromCache(ctx, state.request, shared, cacheStatus({ fwd: state.fwd, collapsed: true, ttlMs: ttlOf(shared, at) }), at);
       return 'responded';
     });
+  }
+
+  /**
+   * 5, on a caching route: the request goes to the backend now (its request_time, RFC 9111 §4.2.3). Revalidating a
+   * stored response, the cache's own conditionals replace the client's (RFC 9111 §4.3.1): the client's are answered
+   * from the refreshed entry.
+   */
+  forwarding(state: CacheState, headers: string[]): void {
+    state.requestTime = this.deps.wallClock.now();
+    const revalidation = state.revalidationHeaders;
+    if (revalidation === undefined) return;
+    let w = 0;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!.toLowerCase();
+      if (name === 'if-none-match' || name === 'if-modified-since') continue;
+      headers[w++] = headers[i]!;
+      headers[w++] = headers[i + 1]!;
+    }
+    headers.length = w;
+    headers.push(...revalidation);
   }
 
   /**
@@ -127,28 +166,67 @@ export class CachePhases {
     if (method !== 'GET' && method !== 'HEAD') {
       for (const url of invalidatedUrls(state.request, { status, headers: raw as string[] })) {
         const normal = purgeUrl(url);
-        if (!(normal instanceof Refused)) void cache.purge('url', normal); // refused: no entry can be filed under it
+        // Refused: no entry can be filed under it. Same origin, so the same route: its key reads the query alike.
+        if (!(normal instanceof Refused)) void cache.purge('url', keyedUrl(normal, state.config));
       }
+      headers.push('cache-status', cacheStatus({ fwd: 'method', fwdStatus: status }));
       return;
     }
-    state.pendingStore = method === 'GET' ? pendingStoreOf(state, status, raw, this.deps.wallClock.now()) : undefined;
-    if (state.pendingStore === undefined) this.release(state);
-    const fwd = state.stale !== undefined ? 'stale' : 'miss';
-    headers.push('cache-status', cacheStatus({ fwd, fwdStatus: status, stored: state.pendingStore !== undefined }));
+    const now = this.deps.wallClock.now();
+    if (method === 'HEAD') {
+      this.headAnswered(state, status, raw, now);
+      this.release(state);
+    } else {
+      state.pendingStore = pendingStoreOf(state, status, raw, now);
+      if (state.pendingStore === undefined) this.release(state);
+    }
+    const pending = state.pendingStore;
+    headers.push('cache-status', cacheStatus({ fwd: state.fwd, fwdStatus: status, ttlMs: pending?.decision.ttlMs, stored: pending !== undefined }));
   }
 
-  /** A revalidation answered 304: the stored response, its headers refreshed, answers the client. False when it cannot. */
+  /** RFC 9111 §4.3.5: a 200 to a HEAD updates the stored GET it could have been answered by, or makes it unusable. */
+  private headAnswered(state: CacheState, status: number, raw: readonly string[], now: number): void {
+    const stored = state.stale;
+    if (stored === undefined) return;
+    const result = headUpdated(stored, state.request, { status, headers: raw }, now, state.requestTime || now);
+    if (result.kind === 'update') this.deps.cache.set(state.key, result.entry, result.storeTtlMs);
+    else if (result.kind === 'invalidate') void this.deps.cache.delete(state.key);
+  }
+
+  /**
+   * A revalidation answered 304: the stored response, its headers refreshed, answers the client (with a 304 of
+   * its own when the client's conditionals say it has it). False when it cannot.
+   */
   revalidated(ctx: RequestContext, state: CacheState, headers: string[]): boolean {
     const stale = state.stale;
     if (stale === undefined) return false;
     const now = this.deps.wallClock.now();
-    const merged = revalidated(stale, state.request, { status: 304, headers }, now);
+    const merged = revalidated(stale, state.request, { status: 304, headers }, now, state.requestTime || now);
     if (merged.modified) return false;
     const cache = this.deps.cache;
-    cache.set(state.key, merged.entry, merged.storeTtlMs);
+    const stored = merged.storeTtlMs > 0;
+    if (stored) cache.set(state.key, merged.entry, merged.storeTtlMs);
+    else if (merged.entry !== stale) void cache.delete(state.key); // the 304 made it unstorable
     cache.counters.revalidated++;
-    this.release(state, { entry: merged.entry, key: state.key });
-    serveFromCache(ctx, merged.entry, cacheStatus({ hit: true, fwd: 'stale', fwdStatus: 304, ttlMs: ttlOf(merged.entry, now) }), now);
+    this.release(state, stored ? { entry: merged.entry, key: state.key } : undefined);
+    const status = cacheStatus({ fwd: state.fwd, fwdStatus: 304, ttlMs: ttlOf(merged.entry, now), stored });
+    serveFromCache(ctx, state.request, merged.entry, status, now, merged.setCookie);
+    return true;
+  }
+
+  /**
+   * RFC 5861 §4, RFC 9111 §4.3.3: the backend answered a revalidation with 500, 502, 503 or 504, and the stale entry
+   * may stand in for it. True when it answered (the error's body is then dropped).
+   */
+  standsIn(ctx: RequestContext, state: CacheState, status: number): boolean {
+    const stale = state.stale;
+    if (stale === undefined || !isErrorStatus(status)) return false;
+    const now = this.deps.wallClock.now();
+    if (!canServeStaleOnError(stale, now, state.request)) return false;
+    this.release(state);
+    this.deps.cache.counters.stale++;
+    this.deps.cache.noteHit(stale);
+    serveFromCache(ctx, state.request, stale, cacheStatus({ fwd: 'stale', fwdStatus: status, ttlMs: ttlOf(stale, now) }), now);
     return true;
   }
 
@@ -181,10 +259,11 @@ export class CachePhases {
   serveStale(ctx: RequestContext, state: CacheState, error: FulcrumError): boolean {
     const stale = state.stale;
     const now = this.deps.wallClock.now();
-    if (stale === undefined || error.source !== 'backend' || ctx.res.headersSent || !canServeStaleOnError(stale, now)) return false;
+    if (stale === undefined || error.source !== 'backend' || ctx.res.headersSent || !canServeStaleOnError(stale, now, state.request)) return false;
     this.deps.cache.counters.stale++;
     this.deps.cache.noteHit(stale);
-    serveFromCache(ctx, stale, cacheStatus({ hit: true, fwd: 'stale', detail: error.code }), now);
+    // RFC 9211 §2.1: forwarded, so not a hit; no fwd-status, the backend gave no answer.
+    serveFromCache(ctx, state.request, stale, cacheStatus({ fwd: 'stale', ttlMs: ttlOf(stale, now), detail: error.code }), now);
     return true;
   }
 
@@ -200,6 +279,7 @@ export class CachePhases {
     const attempt = startAttempt(pool, { key: ctx.key }, this.deps);
     if (attempt instanceof FulcrumError) return;
     const flight = cache.flights.begin(state.key);
+    state.requestTime = this.deps.wallClock.now();
     const headers = attempt.headersFor(ctx.head, refreshHeaders(forwarded, revalidationHeadersOf(entry, state.request)));
     const refresh = new BackgroundRefresh(this.deps, state, entry, attempt, () => cache.flights.end(state.key, flight, undefined));
     attempt.dispatch(
@@ -218,20 +298,26 @@ export class CachePhases {
   }
 }
 
-/** Answers a request from a stored response: its headers with a current Age, Cache-Status, and the body. */
-function serveFromCache(ctx: RequestContext, entry: StoredResponse, status: string, now: number): void {
-  const headers = responseHeadersFor(entry, now);
-  headers.push('cache-status', status, 'x-request-id', ctx.requestId);
-  ctx.status = entry.status;
+/**
+ * Answers a request from a stored response (9 responseFilter): its headers with a current Age, or a 304 when the
+ * client's conditionals say it has it (RFC 9111 §4.3.2); Cache-Status; the body unless HEAD or 304. `extra`:
+ * fields for this client only (a 304's Set-Cookie).
+ */
+function serveFromCache(ctx: RequestContext, request: CacheRequestHead, entry: StoredResponse, cacheStatusValue: string, now: number, extra?: readonly string[]): void {
+  const { status, headers } = servedResponse(entry, request, now);
+  if (extra !== undefined && extra.length > 0) headers.push(...extra);
+  headers.push('cache-status', cacheStatusValue, 'x-request-id', ctx.requestId);
+  ctx.status = status;
   ctx.responseStarted = true;
-  ctx.res.writeHead(entry.status, headers);
-  if (ctx.req.method === 'HEAD') ctx.res.end();
+  ctx.res.writeHead(status, headers);
+  if (ctx.req.method === 'HEAD' || status === 304) ctx.res.end();
   else ctx.res.end(entry.body);
 }
 
 /** Decides, at the response head, whether the response will be stored. */
-function pendingStoreOf(state: CacheState, status: number, rawHeaders: readonly string[], now: number): PendingStore | undefined {
-  const decision = storable(state.request, { status, headers: rawHeaders as string[] }, state.config, now);
+function pendingStoreOf(state: CacheState, status: number, rawHeaders: readonly string[], now: number, method = state.request.method): PendingStore | undefined {
+  const request = method === state.request.method ? state.request : { ...state.request, method };
+  const decision = storable(request, { status, headers: rawHeaders as string[] }, state.config, now, state.requestTime || now);
   if (!decision.store) return undefined;
   return { capture: new BodyCapture(state.config.max_object_size), status, decision };
 }
@@ -290,14 +376,17 @@ class BackgroundRefresh implements ExchangeHandler {
     this.status = status;
     const now = this.deps.wallClock.now();
     if (status === 304) {
-      const merged = revalidated(this.entry, this.state.request, { status, headers }, now);
+      const merged = revalidated(this.entry, this.state.request, { status, headers }, now, this.state.requestTime || now);
       if (!merged.modified) {
-        this.deps.cache.set(this.state.key, merged.entry, merged.storeTtlMs);
+        if (merged.storeTtlMs > 0) this.deps.cache.set(this.state.key, merged.entry, merged.storeTtlMs);
+        else if (merged.entry !== this.entry) void this.deps.cache.delete(this.state.key);
         this.deps.cache.counters.revalidated++;
       }
       return;
     }
-    this.pending = pendingStoreOf(this.state, status, headers, now);
+    if (isErrorStatus(status)) return; // the stale entry stays, within its windows
+    // The refresh is a GET, whichever method was served stale (a HEAD's refresh fills the entry too).
+    this.pending = pendingStoreOf(this.state, status, headers, now, 'GET');
   }
 
   onResponseData(chunk: Buffer): void {

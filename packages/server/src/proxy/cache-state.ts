@@ -1,5 +1,6 @@
 /** What the cache phases (cache-phases.ts) keep of one request on a caching route: RequestContext.cache. */
 import type { RouteCacheConfig } from '../config/schema.ts';
+import type { CacheFwd } from '../cache/cache-status.ts';
 import type { Flight } from '../cache/flight.ts';
 import type { CacheRequestHead, StoreDecision } from '../cache/policy.ts';
 import type { StoredResponse } from '../cache/store.ts';
@@ -57,6 +58,12 @@ export class CacheState {
   flight: Flight | undefined = undefined;
   /** The response being stored as it streams past. */
   pendingStore: PendingStore | undefined = undefined;
+  /** Why the request goes to the backend (RFC 9211 fwd): no entry, another variant, the request's say, stale. */
+  fwd: CacheFwd = 'uri-miss';
+  /** The request must reach the backend as it is, alone, and its response is not stored (no-store, If-Match). */
+  bypass = false;
+  /** Wall-clock time the request went to the backend (RFC 9111 §4.2.3 request_time). */
+  requestTime = 0;
 
   constructor(config: RouteCacheConfig, request: CacheRequestHead) {
     this.config = config;

@@ -7,7 +7,10 @@ import type { RequestContext } from './context.ts';
 
 /** The phases an exchange hands its events to (the pipeline). */
 export interface ExchangeOwner {
-  /** 7 and 8: the header list of the response head; 'answered' when the request was answered otherwise (a 304 revalidated a stored response). */
+  /**
+   * 7 and 8: the header list of the response head; 'answered' when the request was answered otherwise (a 304
+   * revalidated a stored response, or a stale one stood in for an error answer): the body is then dropped.
+   */
   responseHead(ex: Exchange, status: number, headers: string[], contentLength: number): string[] | 'answered';
   /** The body came whole (before it ends downstream): what the cache admitted is stored. */
   bodyComplete(ex: Exchange): void;
@@ -27,6 +30,8 @@ export class Exchange implements ExchangeHandler {
   readonly attempt: Attempt;
   private status = 0;
   private paused = false;
+  /** The request was answered otherwise (a 304 refreshed a stored response, or one stood in for an error): the body is read and dropped. */
+  private answered = false;
 
   constructor(owner: ExchangeOwner, ctx: RequestContext, attempt: Attempt) {
     this.owner = owner;
@@ -42,10 +47,12 @@ export class Exchange implements ExchangeHandler {
   onResponseStart(status: number, headers: string[], contentLength: number): void {
     this.status = status;
     const out = this.owner.responseHead(this, status, headers, contentLength);
-    if (out !== 'answered') this.ctx.res.writeHead(status, out);
+    if (out === 'answered') this.answered = true;
+    else this.ctx.res.writeHead(status, out);
   }
 
   onResponseData(chunk: Buffer, last: boolean): void {
+    if (this.answered) return;
     const { ctx } = this;
     ctx.cache?.pendingStore?.capture.add(chunk);
     // The last slice goes out with end(): one pass through Node's outgoing path instead of write() then end().

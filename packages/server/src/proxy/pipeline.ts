@@ -123,6 +123,7 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
   /** After 3: the backend's turn, unless the cache answered (and then, within stale-while-revalidate, refreshes). */
   private afterLookup(ctx: RequestContext, pool: Pool, result: LookupResult): void {
     if (result === 'continue') return this.forward(ctx, pool);
+    if (result === 'not-cached') return this.failToProxy(ctx, new FulcrumError('FUL_ERR_NOT_CACHED'));
     const cache = ctx.cache;
     if (result === 'refresh' && cache !== undefined) this.cachePhases.refresh(ctx, pool, cache, this.upstreamRequestFilter(ctx, pool));
   }
@@ -131,9 +132,8 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
   private forward(ctx: RequestContext, pool: Pool): void {
     pool.retryBudget.recordRequest();
     const headers = this.upstreamRequestFilter(ctx, pool);
-    // Revalidating a stale entry: our conditionals replace the client's (the lookup chose them).
-    const revalidation = ctx.cache?.revalidationHeaders;
-    if (revalidation !== undefined) headers.push(...revalidation);
+    // Revalidating a stored response: our conditionals replace the client's (the lookup chose them).
+    if (ctx.cache !== undefined) this.cachePhases.forwarding(ctx.cache, headers);
     this.attempt(ctx, pool);
   }
 
@@ -211,7 +211,10 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
   responseHead(ex: Exchange, status: number, raw: string[], contentLength: number): string[] | 'answered' {
     const { ctx, attempt } = ex;
     const cache = ctx.cache;
-    if (status === 304 && cache !== undefined && this.cachePhases.revalidated(ctx, cache, raw)) return 'answered';
+    if (cache !== undefined) {
+      if (status === 304 && this.cachePhases.revalidated(ctx, cache, raw)) return 'answered';
+      if (status >= 500 && this.cachePhases.standsIn(ctx, cache, status)) return 'answered';
+    }
     const headers = this.upstreamResponseFilter(ctx, attempt, status, raw, contentLength);
     if (cache !== undefined) this.cachePhases.admit(cache, status, raw, headers);
     ctx.status = status;

@@ -60,7 +60,7 @@ describe('the response cache', () => {
     const path = fresh('hit');
     answers.set(path, { headers: { 'cache-control': 'max-age=60' } });
     const first = await get(path);
-    assert.match(first.headers.get('cache-status')!, /fulcrum; fwd=miss.*stored/);
+    assert.match(first.headers.get('cache-status')!, /fulcrum; fwd=uri-miss; fwd-status=200; ttl=\d+; stored/);
     const second = await get(path);
     assert.equal(second.text, first.text);
     assert.match(second.headers.get('cache-status')!, /fulcrum; hit/);
@@ -186,17 +186,22 @@ describe('the response cache', () => {
     assert.equal(backendHits(b), 2, 'prefix purge: below it');
   });
 
-  test('a body larger than max_object_size passes through and is not stored; a 500 is not stored, a 404 is', async () => {
+  test('a body larger than max_object_size passes through and is not stored; a 500 without freshness is not stored, one with it is (RFC 9111 §3), a 404 is', async () => {
     const big = fresh('big');
     answers.set(big, { headers: { 'cache-control': 'max-age=60' }, body: 'x'.repeat(2 * 1024 * 1024) });
     assert.equal((await get(big)).text.length, 2 * 1024 * 1024);
     await get(big);
     assert.equal(backendHits(big), 2);
     const broken = fresh('500');
-    answers.set(broken, { status: 500, headers: { 'cache-control': 'max-age=60' } });
+    answers.set(broken, { status: 500, headers: { 'last-modified': new Date(Date.now() - 86400_000).toUTCString() } });
     await get(broken);
     await get(broken);
-    assert.equal(backendHits(broken), 2);
+    assert.equal(backendHits(broken), 2, 'no heuristic freshness for a 500');
+    const explicit = fresh('500-fresh');
+    answers.set(explicit, { status: 500, headers: { 'cache-control': 'max-age=60' } });
+    await get(explicit);
+    assert.equal((await get(explicit)).status, 500);
+    assert.equal(backendHits(explicit), 1, 'explicit freshness stores any final status');
     const missing = fresh('404');
     answers.set(missing, { status: 404, headers: { 'cache-control': 'max-age=60' } });
     await get(missing);

@@ -121,7 +121,7 @@ describe('Python services behind Fulcrum (examples/python)', () => {
     const read = (id: number) => request(`${fulcrum.url}/api/products/${id}`);
     const first = await read(4);
     assert.equal(first.status, 200);
-    assert.match(String(first.headers['cache-status']), /fwd=miss.*stored/);
+    assert.match(String(first.headers['cache-status']), /fwd=uri-miss.*stored/);
     assert.equal(first.headers['surrogate-key'], 'catalogue product-4 category-kitchen');
     const second = await read(4);
     assert.match(String(second.headers['cache-status']), /; hit/);
@@ -133,7 +133,7 @@ describe('Python services behind Fulcrum (examples/python)', () => {
     assert.equal(purge.status, 202, await purge.text()); // accepted: it reaches every worker (and instance) by the purge bus
 
     let third = first;
-    await eventually(async () => /fwd=miss/.test(String((third = await read(4)).headers['cache-status'])), 1000, 'the purge');
+    await eventually(async () => /fwd=uri-miss/.test(String((third = await read(4)).headers['cache-status'])), 1000, 'the purge');
     assert.notEqual(third.text, first.text, 'a fresh body from an instance (served_at moved on)');
     assert.match(String((await read(5)).headers['cache-status']), /; hit/, 'another tag is untouched');
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type CacheKeyConfig, normaliseFieldValue, normaliseQuery, parseVary, primaryKey, urlOf, varyKey, varyNames } from '../../../src/cache/key.ts';
+import { type CacheKeyConfig, keyedUrl, normaliseFieldValue, normaliseQuery, parseVary, primaryKey, sortedQueryUrl, urlOf, varyKey, varyNames } from '../../../src/cache/key.ts';
 
 function keyCfg(over: Partial<CacheKeyConfig> = {}): { key: CacheKeyConfig } {
   return { key: { query: 'keep', ignore_params: [], headers: [], cookies: [], ...over } };
@@ -176,5 +176,21 @@ describe('Vary parsing and helpers', () => {
 
   test('urlOf files entries under the lower-case host and the target', () => {
     assert.equal(urlOf('Example.com', '/A?b=1'), 'example.com/A?b=1');
+  });
+});
+
+describe('the URL entries are filed under', () => {
+  const cfg = (query: 'keep' | 'sort' | 'ignore', ignore_params: string[] = []) => ({ key: { query, ignore_params, headers: [], cookies: [] } });
+  test('RFC 9111 §4.4: with sort, any order of the query files the entry alike, so invalidations reach it', () => {
+    assert.equal(keyedUrl('h/a?b=2&a=1&utm=x', cfg('sort', ['utm'])), 'h/a?a=1&b=2');
+  });
+  test('with keep the query is as sent, with ignore there is none', () => {
+    assert.equal(keyedUrl('h/a?b=2&a=1', cfg('keep')), 'h/a?b=2&a=1');
+    assert.equal(keyedUrl('h/a?b=2&a=1', cfg('ignore')), 'h/a');
+    assert.equal(keyedUrl('h/a', cfg('sort')), 'h/a');
+  });
+  test('a purge URL has a sorted form for the routes that sort', () => {
+    assert.equal(sortedQueryUrl('h/a?b=2&a=1'), 'h/a?a=1&b=2');
+    assert.equal(sortedQueryUrl('h/a?b=2'), 'h/a?b=2');
   });
 });
