@@ -222,6 +222,7 @@ export class CachePhases {
 function serveFromCache(ctx: RequestContext, entry: StoredResponse, status: string, now: number): void {
   const headers = responseHeadersFor(entry, now);
   headers.push('cache-status', status, 'x-request-id', ctx.requestId);
+  if (ctx.limitFields !== undefined) headers.push(...ctx.limitFields);
   ctx.status = entry.status;
   ctx.responseStarted = true;
   ctx.res.writeHead(entry.status, headers);

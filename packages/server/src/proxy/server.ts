@@ -3,7 +3,7 @@
  * pipeline and upgrades to the tunnel, counts refused heads, and drains gracefully.
  */
 import type { Config } from '../config/schema.ts';
-import { DownstreamServer } from '../downstream/server.ts';
+import { DownstreamServer, type AcceptGate } from '../downstream/server.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TrafficStats } from '../observability/stats.ts';
 import type { Pipeline } from './pipeline.ts';
@@ -16,8 +16,8 @@ export interface ProxyServerDeps {
   readonly log: Logger;
 }
 
-/** Client limits are fixed at start (a reload keeps the listener). */
-export function createProxyServer(limits: Config['limits'], deps: ProxyServerDeps): DownstreamServer {
+/** Client limits are fixed at start (a reload keeps the listener). `accept`: the connection limits, when set. */
+export function createProxyServer(limits: Config['limits'], deps: ProxyServerDeps, accept?: AcceptGate): DownstreamServer {
   return new DownstreamServer(
     {
       maxHeaderSize: limits.max_header_size,
@@ -36,6 +36,7 @@ export function createProxyServer(limits: Config['limits'], deps: ProxyServerDep
       onInternalError: (err) => deps.log.error({ err }, 'internal error on a client connection'),
     },
     (delta) => (deps.stats.connections += delta),
+    accept,
   );
 }
 

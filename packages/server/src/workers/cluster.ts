@@ -13,14 +13,20 @@ import { ControlPlane } from './control-plane.ts';
 import { OutcomeBatch, replay, type OutcomeReport } from './outcome-batch.ts';
 import { ProxyProcess, type BackendStateUpdate } from './proxy-process.ts';
 import type { RunningFulcrum } from './single.ts';
+import { hasConnectionLimits } from '../limits/connections.ts';
+import { connectionLimitsOf } from '../limits/create.ts';
+import { LimitsHub, PrimaryLimits, type LimitsAnswer, type LimitsAsk } from '../limits/ipc.ts';
+import { systemClock } from '../time.ts';
 
 type ToWorker =
+  | LimitsAnswer
   | { t: 'config'; config: Config; states: readonly BackendStateUpdate[] }
   | { t: 'states'; states: readonly BackendStateUpdate[] }
   | { t: 'drain'; deadlineMs: number }
   | { t: 'purge'; kind: 'url' | 'prefix' | 'tag'; value: string };
 
 type ToPrimary =
+  | LimitsAsk
   | { t: 'ready'; port: number }
   | { t: 'outcomes'; reports: OutcomeReport[] }
   | { t: 'stats'; snapshot: StatsSnapshot }
@@ -32,6 +38,8 @@ const RESPAWN_DELAY_MS = 1000;
 
 export async function startPrimary(config: Config, configFile: string | undefined, log: Logger, count: number): Promise<RunningFulcrum> {
   const control = new ControlPlane(config, configFile, log);
+  // One limit per instance: the workers ask the primary (limits/ipc.ts). Read at start, like `limits`.
+  const limits = new LimitsHub(systemClock, config.rate_limit.max_keys, connectionLimitsOf(config));
   const snapshots = new Map<Worker, StatsSnapshot>();
   /** Counters of workers that exited, so that totals never go down. */
   let retired: StatsSnapshot = { pools: {}, connections: 0 };
@@ -56,6 +64,11 @@ export async function startPrimary(config: Config, configFile: string | undefine
       });
       worker.on('message', (msg: ToPrimary) => {
         switch (msg.t) {
+          case 'limits': {
+            const answer = limits.handle(worker.id, msg);
+            if (answer !== undefined && worker.isConnected()) worker.send(answer satisfies ToWorker);
+            break;
+          }
           case 'ready':
             resolve(msg.port);
             break;
@@ -71,6 +84,7 @@ export async function startPrimary(config: Config, configFile: string | undefine
         }
       });
       worker.on('exit', (code, signal) => {
+        limits.workerGone(worker.id);
         const last = snapshots.get(worker);
         if (last) retired = sumSnapshots([retired, { ...last, connections: 0, pools: zeroInFlight(last.pools) }]);
         snapshots.delete(worker);
@@ -100,6 +114,7 @@ export async function startPrimary(config: Config, configFile: string | undefine
       await exited;
       clearTimeout(killAt);
       control.stop();
+      await limits.close();
       await admin.close();
     },
   };
@@ -130,11 +145,15 @@ export function runWorker(): void {
   let queued: Extract<ToWorker, { t: 'config' }> | undefined;
   const outcomes = new OutcomeBatch();
   const send = (msg: ToPrimary) => process.send?.(msg);
+  const primaryLimits = new PrimaryLimits(send, systemClock);
   // The primary handles SIGINT/SIGTERM (a terminal's ^C reaches every process of the group): ignore them here.
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => {});
   process.on('message', (msg: ToWorker) => {
     switch (msg.t) {
+      case 'limits':
+        primaryLimits.answered(msg);
+        break;
       case 'config':
         if (proxy !== undefined) proxy.applyConfig(msg.config, msg.states);
         else if (booting) queued = msg;
@@ -161,7 +180,8 @@ export function runWorker(): void {
     booting = true;
     const log = createLogger(config.log.level);
     try {
-      proxy = new ProxyProcess(config, log, (pool, backend, outcome) => outcomes.add(pool, backend.id, outcome));
+      const limits = { store: primaryLimits.store, gate: hasConnectionLimits(connectionLimitsOf(config)) ? primaryLimits.gate : undefined };
+      proxy = new ProxyProcess(config, log, (pool, backend, outcome) => outcomes.add(pool, backend.id, outcome), limits);
       proxy.applyBackendStates(states);
       const port = await proxy.listen(config.listen);
       setInterval(() => send({ t: 'stats', snapshot: proxy!.snapshot() }), STATS_INTERVAL_MS).unref();

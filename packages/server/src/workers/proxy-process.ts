@@ -16,6 +16,20 @@ import type { HttpCache } from '../cache/http-cache.ts';
 import type { Purge } from '../cache/purge-bus.ts';
 import type { BackendState } from '../upstream/backend.ts';
 import { UpstreamConnections } from '../upstream/connections.ts';
+import type { ConnectionGate } from '../limits/connections.ts';
+import { createLimiterStore } from '../limits/create.ts';
+import type { LimiterStore } from '../limits/store.ts';
+import { LimitStats } from '../observability/limit-stats.ts';
+import type { AcceptGate } from '../downstream/server.ts';
+
+/**
+ * The instance's own limits, as the process mode provides them: this process's memory (workers: 1), or the
+ * cluster primary's, asked over IPC (limits/ipc.ts). `gate` is undefined when no connection limit is set.
+ */
+export interface InstanceLimits {
+  readonly store: LimiterStore;
+  readonly gate: ConnectionGate | undefined;
+}
 
 /** A backend's state as decided by the control plane. */
 export interface BackendStateUpdate {
@@ -27,6 +41,8 @@ export interface BackendStateUpdate {
 
 export class ProxyProcess {
   readonly stats = new TrafficStats();
+  readonly limitStats = new LimitStats(systemClock);
+  private readonly limiterStore: LimiterStore;
   readonly cache: HttpCache;
   private readonly pipeline: Pipeline;
   private readonly upgrades: UpgradeProxy;
@@ -36,9 +52,12 @@ export class ProxyProcess {
 
   private readonly log: Logger;
 
-  constructor(config: Config, log: Logger, reportOutcome: PipelineDeps['reportOutcome']) {
+  constructor(config: Config, log: Logger, reportOutcome: PipelineDeps['reportOutcome'], limits: InstanceLimits) {
     this.log = log;
-    const runtime = buildRuntime(config, undefined, { clock: systemClock, random: systemRandom, connections: this.connections });
+    // Read at start, like the cache store: a reload does not move the counters.
+    this.limiterStore = createLimiterStore(config, limits.store, this.limitStats);
+    this.watchLimiter(log);
+    const runtime = buildRuntime(config, undefined, this.runtimeDeps());
     // The cache store is read at start, like the listener: a reload does not move it.
     this.cache = createCache(config.cache, wallClock);
     this.watchStore(log, config.cache.store);
@@ -46,7 +65,7 @@ export class ProxyProcess {
     this.pipeline = new Pipeline(runtime, deps);
     this.upgrades = new UpgradeProxy(this.pipeline, deps);
     this.serverDeps = { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats, log };
-    this.server = createProxyServer(config.limits, this.serverDeps);
+    this.server = createProxyServer(config.limits, this.serverDeps, limits.gate === undefined ? undefined : this.acceptGate(limits.gate));
     this.countBackends();
   }
 
@@ -58,14 +77,24 @@ export class ProxyProcess {
 
   /** Swaps in a new config; requests in flight finish on the old runtime. */
   applyConfig(config: Config, states: readonly BackendStateUpdate[]): void {
-    const runtime = buildRuntime(config, this.pipeline.runtime, {
-      clock: systemClock,
-      random: systemRandom,
-      connections: this.connections,
-    });
+    const runtime = buildRuntime(config, this.pipeline.runtime, this.runtimeDeps());
     this.pipeline.runtime = runtime;
     this.applyBackendStates(states);
     this.countBackends();
+  }
+
+  private runtimeDeps() {
+    return { clock: systemClock, random: systemRandom, connections: this.connections, limits: { store: this.limiterStore, stats: this.limitStats } };
+  }
+
+  private acceptGate(gate: ConnectionGate): AcceptGate {
+    return {
+      gate,
+      onRefused: (why) => {
+        if (why === 'over-total') this.limitStats.refusedTotal++;
+        else this.limitStats.refusedPerIp++;
+      },
+    };
   }
 
   applyBackendStates(updates: readonly BackendStateUpdate[]): void {
@@ -93,6 +122,7 @@ export class ProxyProcess {
       topUrls: this.cache.topUrls.top(TOP_LIST_LENGTH),
       topTags: this.cache.topTags.top(TOP_LIST_LENGTH),
     };
+    snapshot.limits = this.limitStats.snapshot();
     return snapshot;
   }
 
@@ -106,6 +136,22 @@ export class ProxyProcess {
     }, 5000).unref();
   }
 
+  /**
+   * Logs rate limit decisions taken locally because Redis failed, once per interval, and the return to shared
+   * counting: while it lasts, each instance enforces the whole limit on its own.
+   */
+  private watchLimiter(log: Logger): void {
+    let seen = 0;
+    let failing = false;
+    setInterval(() => {
+      const fallbacks = this.limitStats.fallbacks;
+      if (fallbacks > seen) log.warn({ decisions: fallbacks - seen }, 'rate limit store unreachable: limiting with this instance\'s own counters');
+      else if (failing) log.info('rate limit store reachable again: limits are shared');
+      failing = fallbacks > seen;
+      seen = fallbacks;
+    }, 5000).unref();
+  }
+
   /** Purges this process's cache and, through the purge bus, every instance sharing the store. */
   async purge(kind: Purge['kind'], value: string): Promise<void> {
     const reach = await this.cache.purge(kind, value);
@@ -116,7 +162,7 @@ export class ProxyProcess {
   async drain(deadlineMs: number): Promise<'drained' | 'deadline'> {
     const result = await drainServer(this.server, this.serverDeps, deadlineMs);
     this.connections.destroy();
-    await this.cache.close();
+    await Promise.all([this.cache.close(), this.limiterStore.close()]);
     return result;
   }
 

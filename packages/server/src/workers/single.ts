@@ -8,6 +8,10 @@ import { createMetricsRegistry } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ControlPlane, type ReloadResult } from './control-plane.ts';
 import { ProxyProcess } from './proxy-process.ts';
+import { ConnectionCounter, hasConnectionLimits } from '../limits/connections.ts';
+import { connectionLimitsOf } from '../limits/create.ts';
+import { MemoryLimiterStore } from '../limits/memory-store.ts';
+import { systemClock } from '../time.ts';
 
 export interface RunningFulcrum {
   readonly proxyPort: number;
@@ -20,7 +24,12 @@ export interface RunningFulcrum {
 
 export async function startSingle(config: Config, configFile: string | undefined, log: Logger): Promise<RunningFulcrum> {
   const control = new ControlPlane(config, configFile, log);
-  const proxy = new ProxyProcess(config, log, (pool, backend, outcome) => control.report(pool, backend.id, outcome));
+  const connectionLimits = connectionLimitsOf(config);
+  const limits = {
+    store: new MemoryLimiterStore(systemClock, config.rate_limit.max_keys),
+    gate: hasConnectionLimits(connectionLimits) ? new ConnectionCounter(connectionLimits) : undefined,
+  };
+  const proxy = new ProxyProcess(config, log, (pool, backend, outcome) => control.report(pool, backend.id, outcome), limits);
   control.attach({
     applyConfig: (c, states) => proxy.applyConfig(c, states),
     applyBackendStates: (states) => proxy.applyBackendStates(states),
