@@ -23,8 +23,8 @@ export interface Decision {
   readonly resetMs: number;
 }
 
-/** Floating-point slack, in ms: T = 1000/3 added three times must still fit a burst of 3. */
-const EPSILON_MS = 1e-6;
+/** Floating-point slack, in ms (one microsecond): T = 1000/3 added three times must still fit a burst of 3. */
+const EPSILON_MS = 1e-3;
 
 /**
  * One request at `now` against a key whose TAT is `tat` (undefined: unseen, or expired from the store). Returns the

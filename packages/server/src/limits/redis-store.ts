@@ -14,7 +14,9 @@ import type { LimiterStore } from './store.ts';
 
 /**
  * KEYS[1] the counter; ARGV: interval ms, burst, and now in ms ('' for Redis's TIME). Returns allowed (0/1),
- * remaining, and retry-after and reset in ms as strings (an integer reply would lose the fractions).
+ * remaining, and retry-after and reset in ms as strings (an integer reply would lose the fractions). Numbers are
+ * written with 17 digits: Lua's tostring keeps 14, a tenth of a millisecond of an epoch time, which is enough to
+ * refuse the last request of a burst whose interval is not a whole number of ms.
  */
 export const GCRA_LUA = `
 local interval = tonumber(ARGV[1])
@@ -28,11 +30,12 @@ local tat = tonumber(redis.call('GET', KEYS[1]))
 if tat == nil or tat < now then tat = now end
 local limit = burst * interval
 local ahead = tat + interval - now
-if ahead - limit > 1e-6 then
-  return {0, 0, tostring(ahead - limit), tostring(tat - now)}
+local function num(x) return string.format('%.17g', x) end
+if ahead - limit > 1e-3 then
+  return {0, 0, num(ahead - limit), num(tat - now)}
 end
-redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.max(1, math.ceil(ahead)))
-return {1, math.floor((limit - ahead) / interval + 1e-6), '0', tostring(ahead)}
+redis.call('SET', KEYS[1], num(tat + interval), 'PX', math.max(1, math.ceil(ahead)))
+return {1, math.floor((limit - ahead) / interval + 1e-3), '0', num(ahead)}
 `;
 
 type GcraReply = [number, number, string, string];
