@@ -26,6 +26,8 @@ export interface FulcrumOptions {
   readonly cache?: object;
   /** A checkout of another revision to run instead of this one (see baseline.ts). */
   readonly root?: string;
+  /** More top-level sections (`rate_limit`, `limits`), as in the config. */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** The reason Fulcrum cannot run at all, or undefined when its binary is there. */
@@ -86,6 +88,7 @@ async function startOnce(
     pools: { bench: opts.pool },
     ...(opts.routes === undefined ? {} : { routes: opts.routes }),
     ...(opts.cache === undefined ? {} : { cache: opts.cache }),
+    ...opts.extra,
   };
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name.replace(/[^A-Za-z0-9_-]+/g, '-')}.yaml`);

@@ -82,7 +82,7 @@ describe('rate limits', () => {
     const first = await withKey('k1');
     assert.equal(first.headers['ratelimit-policy'], '"by-key";q=2;w=60;fulcrum-burst=2', 'fields on allowed answers when configured');
     assert.match(String(first.headers.ratelimit), /^"by-key";r=1;t=(30|31)$/);
-    assert.equal((await withKey('k1')).headers.ratelimit?.startsWith('"by-key";r=0;'), true);
+    assert.match(String((await withKey('k1')).headers.ratelimit), /^"by-key";r=0;/);
     assert.equal((await withKey('k1')).status, 429);
     assert.equal((await withKey('k2')).status, 200);
     assert.deepEqual([(await withKey(undefined)).status, (await withKey(undefined)).status, (await withKey(undefined)).status], [200, 200, 429]);

@@ -1,0 +1,127 @@
+/**
+ * `npm run bench:ratelimit` (and the last part of `npm run bench`): what limits cost. CPU per request of Fulcrum's
+ * whole process group, from /proc, with and without a rate limit on its one route (a rate so high that nothing is
+ * refused: the cost of deciding, not of refusing), for each store: this process's memory, Redis (Lua GCRA), and
+ * with two workers the primary's counters over IPC. Then the connection limit's cost at accept, with a new
+ * connection per request (`Connection: close`), where the cluster's primary is asked once per connection.
+ * Rows are measured in interleaved rounds against the same three nginx backends (1 KB body); medians reported.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { BODY, BODY_TEXT } from './lib/body.ts';
+import { startRedis } from './lib/cache-services.ts';
+import { groupCpuSeconds } from './lib/cpu.ts';
+import { startFulcrumProcess, type FulcrumOptions } from './lib/fulcrum.ts';
+import { expectBody } from './lib/http-check.ts';
+import { nginxBackendConf, startNginx } from './lib/nginx.ts';
+import { freePorts } from './lib/ports.ts';
+import { findExecutable, ProcessGroup, type Managed } from './lib/processes.ts';
+import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts';
+import { median } from './lib/stats.ts';
+import { fmtInt, markdownTable } from './lib/table.ts';
+import { runWrk } from './lib/wrk.ts';
+
+const settings = {
+  durationSec: envNumber('BENCH_DURATION', 5),
+  rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
+  connections: 64,
+};
+
+/** Never reached by wrk on this machine: every request is decided, none refused. */
+const UNREACHED = { rate: '100000000/s', key: 'ip' };
+
+interface Row {
+  readonly name: string;
+  /** The row this one's cost is measured against. */
+  readonly against: string | undefined;
+  readonly close: boolean;
+  readonly url: string;
+  readonly managed: Managed;
+  readonly cpuUs: number[];
+  readonly rps: number[];
+}
+
+const group = new ProcessGroup();
+await group.run(async () => {
+  const wrk = findExecutable('wrk');
+  const nginx = findExecutable('nginx');
+  const redisBinary = findExecutable('redis-server');
+  if (wrk === undefined || nginx === undefined) throw new Error('bench:ratelimit needs wrk and nginx (apt-get install wrk nginx)');
+  const host = machine();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'fulcrum-bench-ratelimit-'));
+  group.onCleanup(() => rm(dir, { recursive: true, force: true }));
+  const ports = await freePorts(3);
+  const home = path.join(dir, 'nginx-backends');
+  await startNginx(group, nginx, 'nginx backends', home, nginxBackendConf(home, ports, BODY_TEXT), ports[0]!);
+  const pool = { algorithm: 'round-robin', backends: ports.map((p) => ({ url: `http://127.0.0.1:${p}` })) };
+  const redis = redisBinary === undefined ? undefined : await startRedis(group, redisBinary, dir);
+
+  const rows: Row[] = [];
+  const add = async (name: string, against: string | undefined, close: boolean, opts: Omit<FulcrumOptions, 'pool'>) => {
+    const { url, managed } = await startFulcrumProcess(group, name, dir, { ...opts, pool });
+    await expectBody(`${url}/`, BODY);
+    rows.push({ name, against, close, url, managed, cpuUs: [], rps: [] });
+  };
+  const plain = [{ match: {}, pool: 'bench' }];
+  const limited = (extra: object = {}) => [{ match: {}, pool: 'bench', rate_limit: { ...UNREACHED, ...extra } }];
+  await add('workers=1, no rate limit', undefined, false, { workers: 1, routes: plain });
+  await add('workers=1, rate limit (memory)', 'workers=1, no rate limit', false, { workers: 1, routes: limited() });
+  await add('workers=1, rate limit (memory) + RateLimit fields', 'workers=1, no rate limit', false, { workers: 1, routes: limited({ headers: true }) });
+  if (redis !== undefined) {
+    await add('workers=1, rate limit (Redis)', 'workers=1, no rate limit', false, {
+      workers: 1,
+      routes: limited(),
+      extra: { rate_limit: { store: 'redis', redis: { url: `redis://127.0.0.1:${redis.port}` } } },
+    });
+  }
+  await add('workers=2, no rate limit', undefined, false, { workers: 2, routes: plain });
+  await add('workers=2, rate limit (primary over IPC)', 'workers=2, no rate limit', false, { workers: 2, routes: limited() });
+  await add('workers=2, new connection per request, no connection limit', undefined, true, { workers: 2, routes: plain, extra: { limits: { max_connections: 0 } } });
+  await add('workers=2, new connection per request, max_connections (primary over IPC)', 'workers=2, new connection per request, no connection limit', true, {
+    workers: 2,
+    routes: plain,
+    extra: { limits: { max_connections: 10_000, max_connections_per_ip: 1000 } },
+  });
+
+  const wrkOf = (r: Row, durationSec: number) =>
+    runWrk(group, { wrk, url: `${r.url}/`, threads: 1, connections: r.close ? 16 : settings.connections, durationSec, headers: r.close ? ['Connection: close'] : [] });
+  for (const r of rows) await wrkOf(r, 2);
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const r of rows) {
+      const before = groupCpuSeconds(r.managed.child.pid!);
+      const w = await wrkOf(r, settings.durationSec);
+      const cpu = groupCpuSeconds(r.managed.child.pid!) - before;
+      r.cpuUs.push((cpu * 1e6) / w.requests);
+      r.rps.push(w.requestsPerSec);
+      process.stderr.write(`round ${round} ${r.name}: ${fmtInt(w.requestsPerSec)} req/s, ${((cpu * 1e6) / w.requests).toFixed(1)} µs CPU/request, ${w.errors} errors\n`);
+    }
+  }
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  /** The cost per round, against the same round of the row it is compared with: noise moves both alike. */
+  const deltas = (r: Row) => (r.against === undefined ? [] : r.cpuUs.map((us, i) => us - byName.get(r.against!)!.cpuUs[i]!));
+  const table = markdownTable<Row>(
+    [
+      { title: 'Fulcrum', cell: (r) => r.name },
+      { title: 'req/s (median)', align: 'right', cell: (r) => fmtInt(median(r.rps)) },
+      { title: 'µs CPU per request (median)', align: 'right', cell: (r) => median(r.cpuUs)!.toFixed(1) },
+      { title: 'cost (µs, median of per-round differences)', align: 'right', cell: (r) => (r.against === undefined ? '' : `${median(deltas(r))!.toFixed(1)}`) },
+      { title: 'ratio', align: 'right', cell: (r) => (r.against === undefined ? '' : `${(median(r.cpuUs)! / median(byName.get(r.against)!.cpuUs)!).toFixed(2)}x`) },
+      { title: 'rounds (µs)', cell: (r) => r.cpuUs.map((x) => x.toFixed(1)).join(' / ') },
+    ],
+    rows,
+  );
+  const s = settings;
+  const markdown = [
+    machineHeader(
+      'What limits cost',
+      host,
+      `BENCH_ROUNDS=${s.rounds} npm run bench:ratelimit`,
+      `wrk -t1 -c${s.connections} -d${s.durationSec}s GET / (1 KB; -c16 with Connection: close), ${s.rounds} interleaved rounds, unpinned; CPU of Fulcrum's process group from /proc; a rate limit of ${UNREACHED.rate} keyed by ip (nothing refused).`,
+    ),
+    '',
+    table,
+  ].join('\n');
+  process.stdout.write(`${markdown}\n`);
+  await writeResults('ratelimit', markdown, { settings: s, rows: rows.map((r) => ({ name: r.name, cpuUs: r.cpuUs, rps: r.rps })) });
+});
