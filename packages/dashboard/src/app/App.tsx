@@ -3,6 +3,7 @@ import { LiveBadge, StaleBanner } from '../components/States.tsx';
 import { ReloadConfig } from '../features/config/ReloadConfig.tsx';
 import { CachePage } from '../features/cache/CachePage.tsx';
 import { Events } from '../features/events/Events.tsx';
+import { LimitsPanel } from '../features/limits/LimitsPanel.tsx';
 import { Overview } from '../features/overview/Overview.tsx';
 import { PoolsPage } from '../features/pools/PoolsPage.tsx';
 import { Traffic } from '../features/traffic/Traffic.tsx';
@@ -11,7 +12,7 @@ import { useToken } from '../lib/token.ts';
 import { useLive } from '../lib/use-live.ts';
 import { useRoute, VIEWS } from './use-route.ts';
 
-const TITLES = { overview: 'Overview', pools: 'Pools & backends', traffic: 'Traffic', cache: 'Cache', events: 'Events' } as const;
+const TITLES = { overview: 'Overview', pools: 'Pools & backends', traffic: 'Traffic', cache: 'Cache', limits: 'Limits', events: 'Events' } as const;
 
 export function App() {
   const [token, setToken] = useToken();
@@ -47,6 +48,7 @@ export function App() {
         {route.view === 'pools' && <PoolsPage api={api} samples={live.samples} only={route.detail} />}
         {route.view === 'traffic' && <Traffic samples={live.samples} />}
         {route.view === 'cache' && <CachePage api={api} samples={live.samples} />}
+        {route.view === 'limits' && <LimitsPanel api={api} />}
         {route.view === 'events' && <Events api={api} live={live.events} />}
       </main>
     </div>

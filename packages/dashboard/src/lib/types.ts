@@ -10,8 +10,8 @@ import type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot } from '../..
 export type { CacheSnapshot, Counters, PoolCounters, StatsSnapshot };
 
 // The pools and backends as the admin API's views define them.
-import type { BackendView, PoolView } from '../../../server/src/admin/views.ts';
-export type { BackendView, PoolView };
+import type { BackendView, LimitsView, PoolView, RouteLimitView } from '../../../server/src/admin/views.ts';
+export type { BackendView, LimitsView, PoolView, RouteLimitView };
 export type BackendState = BackendView['state'];
 
 /** The balancing algorithms. */

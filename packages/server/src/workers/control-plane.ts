@@ -120,6 +120,9 @@ export class ControlPlane implements MetricsSource {
       ['listen', this.current.listen, config.listen],
       ['admin.listen', this.current.admin.listen, config.admin.listen],
       ['workers', String(this.current.workers), String(config.workers)],
+      ['limits.max_connections', String(this.current.limits.max_connections), String(config.limits.max_connections)],
+      ['limits.max_connections_per_ip', String(this.current.limits.max_connections_per_ip), String(config.limits.max_connections_per_ip)],
+      ['rate_limit', JSON.stringify(redactSecrets(this.current.rate_limit)), JSON.stringify(redactSecrets(config.rate_limit))],
     ] as const) {
       if (before !== after) this.log.warn(`${what} changed from ${before} to ${after}: this takes effect on restart`);
     }
