@@ -21,11 +21,20 @@ import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts
 import { median } from './lib/stats.ts';
 import { fmtInt, markdownTable } from './lib/table.ts';
 import { runWrk } from './lib/wrk.ts';
+import { BlockList } from 'node:net';
+import { gcra } from '../packages/server/src/limits/gcra.ts';
+import { RouteLimiter } from '../packages/server/src/limits/limiter.ts';
+import { MemoryLimiterStore } from '../packages/server/src/limits/memory-store.ts';
+import { compilePolicy, rateLimitFields } from '../packages/server/src/limits/policy.ts';
+import { LimitStats } from '../packages/server/src/observability/limit-stats.ts';
+import { systemClock } from '../packages/server/src/time.ts';
 
 const settings = {
   durationSec: envNumber('BENCH_DURATION', 5),
   rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
   connections: 64,
+  /** BENCH_MICRO_ONLY=1: only the in-process decision costs (seconds, not minutes). */
+  microOnly: process.env.BENCH_MICRO_ONLY === '1',
 };
 
 /** Never reached by wrk on this machine: every request is decided, none refused. */
@@ -40,6 +49,51 @@ interface Row {
   readonly managed: Managed;
   readonly cpuUs: number[];
   readonly rps: number[];
+}
+
+/**
+ * The decision alone, in this process: CPU per call of what phase 2b runs, without sockets (which the whole-process
+ * rows include, with the machine's noise). Median of `runs` runs of `n` calls, in ns.
+ */
+function microCosts(runs = 7, n = 500_000): Array<{ name: string; ns: number }> {
+  const stats = new LimitStats(systemClock);
+  const store = new MemoryLimiterStore(systemClock, 100_000);
+  const trusted = new BlockList();
+  trusted.addSubnet('10.0.0.0', 8, 'ipv4');
+  const isTrusted = (ip: string) => trusted.check(ip, 'ipv4');
+  const byIp = new RouteLimiter(compilePolicy('bench', { rate: { count: 100_000_000, periodMs: 1000 }, key: 'ip', headers: false }), store, stats);
+  const byHeader = new RouteLimiter(compilePolicy('bench-h', { rate: { count: 100_000_000, periodMs: 1000 }, key: 'header:x-api-key', headers: true }), store, stats);
+  const direct = { clientIp: '192.0.2.1', forwardedFor: undefined, header: () => undefined };
+  const proxied = { clientIp: '10.0.0.1', forwardedFor: '198.51.100.7, 10.1.1.1', header: () => undefined };
+  const keyed = { clientIp: '192.0.2.1', forwardedFor: undefined, header: (name: string) => (name === 'x-api-key' ? 'key-0123456789' : undefined) };
+  const never = () => false;
+  const policy = { intervalMs: 0.5, burst: 10 };
+  let tat = 0;
+  let now = 0;
+  const cases: Array<[string, () => unknown]> = [
+    ['gcra() alone', () => (tat = gcra(tat, (now += 0.7), policy).tat)],
+    ['check, key ip, memory store', () => byIp.check(direct, never)],
+    ['check, key ip through a trusted proxy (X-Forwarded-For walked)', () => byIp.check(proxied, isTrusted)],
+    ['check, key header, memory store, + RateLimit fields', () => rateLimitFields(byHeader.policy, byHeader.check(keyed, never) as never)],
+  ];
+  const out = [];
+  for (const [name, fn] of cases) {
+    const samples = [];
+    for (let r = 0; r < runs; r++) {
+      const before = process.cpuUsage();
+      for (let i = 0; i < n; i++) fn();
+      const used = process.cpuUsage(before);
+      samples.push(((used.user + used.system) * 1000) / n);
+    }
+    out.push({ name, ns: median(samples)! });
+  }
+  void store.close();
+  return out;
+}
+
+if (settings.microOnly) {
+  for (const m of microCosts()) process.stdout.write(`${m.name}: ${m.ns.toFixed(0)} ns\n`);
+  process.exit(0);
 }
 
 const group = new ProcessGroup();
@@ -111,6 +165,14 @@ await group.run(async () => {
     ],
     rows,
   );
+  const micro = microCosts();
+  const microTable = markdownTable<{ name: string; ns: number }>(
+    [
+      { title: 'In this process, no sockets', cell: (m) => m.name },
+      { title: 'ns CPU per call (median of 7 × 500,000)', align: 'right', cell: (m) => m.ns.toFixed(0) },
+    ],
+    micro,
+  );
   const s = settings;
   const markdown = [
     machineHeader(
@@ -121,7 +183,9 @@ await group.run(async () => {
     ),
     '',
     table,
+    '',
+    microTable,
   ].join('\n');
   process.stdout.write(`${markdown}\n`);
-  await writeResults('ratelimit', markdown, { settings: s, rows: rows.map((r) => ({ name: r.name, cpuUs: r.cpuUs, rps: r.rps })) });
+  await writeResults('ratelimit', markdown, { settings: s, rows: rows.map((r) => ({ name: r.name, cpuUs: r.cpuUs, rps: r.rps })), micro });
 });
