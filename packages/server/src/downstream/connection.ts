@@ -21,6 +21,8 @@ export interface ConnectionLimits {
   readonly keepaliveTimeout: number;
   /** How long the client may leave the response unread (the socket's buffer full) before it is disconnected. */
   readonly sendTimeout: number;
+  /** Connections of a TLS listener: their requests are marked secure. */
+  readonly secure?: boolean;
 }
 
 export interface ConnectionHandlers {
@@ -221,7 +223,7 @@ export class ClientConnection implements ResponseOwner {
     const res = new DownstreamResponse(this.socket, this, head.minor, head.method === 'HEAD', head.keepAlive && !this.draining);
     this.res = res;
     const body = this.body;
-    this.handlers.onRequest(new DownstreamRequest(head, this.remoteAddress, body), res);
+    this.handlers.onRequest(new DownstreamRequest(head, this.remoteAddress, body, this.limits.secure), res);
     // After the pipeline routed the request, which sets the body's timeout from its pool.
     if (body !== null) this.bodyDeadline = performance.now() + body.idleTimeout;
   }
@@ -330,7 +332,7 @@ export class ClientConnection implements ResponseOwner {
     if (rest.length > 0) this.queued = Buffer.from(rest);
     const res = new DownstreamResponse(this.socket, this, head.minor, head.method === 'HEAD', head.keepAlive && !this.draining);
     this.res = res;
-    this.handlers.onUpgrade(new DownstreamRequest(head, this.remoteAddress, null), res, { tunnel: () => this.handOver(res) });
+    this.handlers.onUpgrade(new DownstreamRequest(head, this.remoteAddress, null, this.limits.secure), res, { tunnel: () => this.handOver(res) });
   }
 
   /** The backend switched protocols: the socket and the bytes held so far go to the tunnel. */

@@ -1,11 +1,20 @@
 /**
- * The downstream listener: accepts client connections (within the connection limits), runs each as a
- * ClientConnection, sweeps their timeouts on one timer, counts them, and drains them on shutdown.
+ * The downstream listener: accepts client connections (within the connection limits, then terminating TLS first on
+ * a TLS listener), runs each as a ClientConnection, sweeps their timeouts on one timer, counts them, and drains them
+ * on shutdown.
  */
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { terminate, type TlsRefusal, type TlsSource } from '../tls/terminator.ts';
 import type { Admission, ConnectionGate } from '../limits/connections.ts';
 import { ClientConnection, peerAddress, type ConnectionHandlers, type ConnectionLimits } from './connection.ts';
+
+/** A TLS listener's certificates, and what it tells of refused handshakes. */
+export interface DownstreamTls {
+  readonly source: TlsSource;
+  onRefused?(why: TlsRefusal): void;
+}
 
 /** limits.max_connections and max_connections_per_ip, decided before a byte is read; and what it refuses. */
 export interface AcceptGate {
@@ -21,10 +30,18 @@ const SWEEP_MS = 50;
 export class DownstreamServer {
   private readonly server: net.Server;
   private readonly connections = new Set<ClientConnection>();
+  /** TLS connections still in their handshake: closed by a drain, not served. */
+  private readonly handshaking = new Set<Socket>();
   private readonly sweeper: NodeJS.Timeout;
   private draining = false;
 
-  constructor(limits: ConnectionLimits, handlers: ConnectionHandlers, onCount: (delta: 1 | -1) => void, accept?: AcceptGate) {
+  constructor(
+    limits: ConnectionLimits,
+    handlers: ConnectionHandlers,
+    onCount: (delta: 1 | -1) => void,
+    tls?: DownstreamTls,
+    gate?: AcceptGate,
+  ) {
     const serve = (socket: Socket) => {
       const conn = new ClientConnection(socket, limits, handlers);
       if (this.draining) conn.drain();
@@ -35,23 +52,39 @@ export class DownstreamServer {
         onCount(-1);
       });
     };
+    /** Hands a connection to the codec of the protocol agreed by ALPN (h2 joins here: tls/alpn.ts). */
+    const onSecure = (socket: TLSSocket) => serve(socket);
+    const accept = (socket: Socket) => {
+      if (tls === undefined) return serve(socket);
+      if (this.draining) return void socket.destroy();
+      this.handshaking.add(socket);
+      socket.once('close', () => this.handshaking.delete(socket));
+      const secured = (secure: TLSSocket) => {
+        this.handshaking.delete(socket);
+        onSecure(secure);
+      };
+      terminate(socket, tls.source, limits.headerTimeout, secured, (why) => {
+        this.handshaking.delete(socket);
+        tls.onRefused?.(why);
+      });
+    };
     this.server = net.createServer({ noDelay: true }, (socket) => {
-      if (accept === undefined) return serve(socket);
+      if (gate === undefined) return accept(socket);
       const address = peerAddress(socket);
-      const admission = accept.gate.admit(address);
+      const admission = gate.gate.admit(address);
       const decide = (a: Admission) => {
-        // Refused: closed at once, nothing read or written (README, Limits: why not a 503).
+        // Refused: closed at once, nothing read or written, not even a TLS handshake (README, Limits: why not a 503).
         if (a !== 'admitted') {
           socket.destroy();
-          return accept.onRefused(a);
+          return gate.onRefused(a);
         }
         // Gone, or the drain began, while the cluster's primary decided.
         if (socket.destroyed || this.draining) {
           socket.destroy();
-          return accept.gate.release(address);
+          return gate.gate.release(address);
         }
-        socket.once('close', () => accept.gate.release(address));
-        serve(socket);
+        socket.once('close', () => gate.gate.release(address));
+        accept(socket);
       };
       if (!(admission instanceof Promise)) return decide(admission);
       // A reset while the primary decides must not be an uncaught 'error' (ClientConnection listens from then on).
@@ -82,6 +115,7 @@ export class DownstreamServer {
   stopAccepting(): Promise<void> {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.handshaking) socket.destroy();
     for (const conn of this.connections) conn.drain();
     return closed;
   }

@@ -57,7 +57,7 @@ export class CachePhases {
     const { head } = ctx;
     const q = head.target.indexOf('?');
     // Keyed on what is forwarded: the authority (a non-default port kept) and path, both in normal form.
-    const primary = primaryKey(ctx.req.method, head.hostHeader ?? '', head.path, q < 0 ? '' : head.target.slice(q + 1), state.config, ctx.req.rawHeaders);
+    const primary = primaryKey(ctx.req.method, head.hostHeader ?? '', head.path, q < 0 ? '' : head.target.slice(q + 1), state.config, ctx.req.rawHeaders, ctx.req.secure);
     state.primaryKey = primary;
     const entry = this.deps.cache.lookup(primary);
     return entry instanceof Promise ? entry.then((e) => this.afterPrimary(ctx, state, e)) : this.afterPrimary(ctx, state, entry);

@@ -163,6 +163,8 @@ export interface Forwarding {
   /** Whether the direct peer is a trusted proxy, whose X-Forwarded-* are kept. */
   readonly trusted: boolean;
   readonly requestId: string;
+  /** The client's request came over TLS (X-Forwarded-Proto: https). */
+  readonly secure: boolean;
 }
 
 /**
@@ -187,7 +189,7 @@ export function upstreamHeaders(raw: readonly string[], head: ScannedHead, fwd: 
     'x-forwarded-for',
     keep && head.forwardedFor !== undefined ? `${head.forwardedFor}, ${fwd.clientIp}` : fwd.clientIp,
     'x-forwarded-proto',
-    keep && head.forwardedProto !== undefined ? head.forwardedProto : 'http',
+    keep && head.forwardedProto !== undefined ? head.forwardedProto : fwd.secure ? 'https' : 'http',
   );
   const fwdHost = keep && head.forwardedHost !== undefined ? head.forwardedHost : head.hostHeader;
   if (fwdHost !== undefined) out.push('x-forwarded-host', fwdHost);

@@ -182,6 +182,7 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
       clientIp: ctx.clientIp,
       trusted: this.runtime.isTrusted(ctx.clientIp),
       requestId: ctx.requestId,
+      secure: ctx.req.secure,
     }));
   }
 

@@ -200,7 +200,7 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   private requestHead(head: ScannedHead, attempt: Attempt): string {
     const runtime = this.proxy.source.runtime;
     const clientIp = this.req.remoteAddress;
-    const forwarded = upstreamHeaders(this.req.rawHeaders, head, { clientIp, trusted: runtime.isTrusted(clientIp), requestId: this.requestId });
+    const forwarded = upstreamHeaders(this.req.rawHeaders, head, { clientIp, trusted: runtime.isTrusted(clientIp), requestId: this.requestId, secure: this.req.secure });
     // Upgrade and Connection are hop-by-hop, but here they are the point: the backend must see them.
     forwarded.push('connection', 'upgrade', 'upgrade', head.upgrade ?? '');
     const headers = attempt.headersFor(head, forwarded);

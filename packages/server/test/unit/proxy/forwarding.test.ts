@@ -4,7 +4,7 @@ import { withoutNominated } from '../../../src/http1/fields.ts';
 import { downstreamHeaders, type ScannedHead, scanRequestHead, upstreamHeaders, VIA } from '../../../src/proxy/forwarding.ts';
 import { Refused } from '../../../src/uri.ts';
 
-const fwd = { clientIp: '10.0.0.9', trusted: false, requestId: 'rid' };
+const fwd = { clientIp: '10.0.0.9', trusted: false, requestId: 'rid', secure: false };
 
 function headerMap(flat: readonly string[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -108,6 +108,14 @@ describe('upstream headers', () => {
     assert.deepEqual(out['via'], [`1.0 edge, ${VIA}`]);
     assert.deepEqual(out['x-request-id'], ['rid']);
     assert.deepEqual(out['accept'], ['*/*']);
+  });
+
+  test('a request that came over TLS says https, unless a trusted proxy in front said otherwise', () => {
+    const untrusted = headerMap(upstreamHeaders(raw, scan('/', raw), { ...fwd, secure: true }));
+    assert.deepEqual(untrusted['x-forwarded-proto'], ['https']);
+    const claimed = ['Host', 'h', 'X-Forwarded-Proto', 'http'];
+    assert.deepEqual(headerMap(upstreamHeaders(claimed, scan('/', claimed), { ...fwd, secure: true }))['x-forwarded-proto'], ['https']);
+    assert.deepEqual(headerMap(upstreamHeaders(claimed, scan('/', claimed), { ...fwd, secure: true, trusted: true }))['x-forwarded-proto'], ['http']);
   });
 
   test('from a trusted proxy: its X-Forwarded-For is extended and Forwarded kept', () => {
