@@ -10,6 +10,8 @@ import { startBackend, type TestBackend } from '../support/backend.ts';
 import { getJson, sample, scrape } from '../support/client.ts';
 import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { askOn, connectFrom } from '../support/limits.ts';
+import { makeCa, makeCert } from '../support/certs.ts';
+import { handshake } from '../support/tls-client.ts';
 import type { LimitsView } from '../../src/admin/views.ts';
 
 describe('connection limits', () => {
@@ -68,5 +70,40 @@ describe('connection limits', () => {
     assert.ok(body.connections.refused.maxConnections >= 1);
     assert.ok(body.connections.refused.maxConnectionsPerIp >= 1);
     assert.deepEqual(body.routes, []);
+  });
+});
+
+describe('connection limits with a TLS listener beside a plain one', () => {
+  let backend: TestBackend;
+  let fulcrum: InProcessFulcrum;
+
+  before(async () => {
+    const ca = await makeCa();
+    const cert = await makeCert(ca, ['limits.test']);
+    backend = await startBackend('origin');
+    fulcrum = await startFulcrum({
+      listeners: [{ listen: '127.0.0.1:0' }, { listen: '127.0.0.1:0', tls: { certificates: [{ cert: cert.certFile, key: cert.keyFile }] } }],
+      limits: { max_connections_per_ip: 1 },
+      pools: { web: { backends: [{ url: backend.url }] } },
+    });
+  });
+
+  after(async () => {
+    await fulcrum?.stop();
+    await backend?.close();
+  });
+
+  test('one count for every listener, decided before the TLS handshake: a refused client gets no handshake at all', async () => {
+    const [plainPort, tlsPort] = fulcrum.ports as [number, number];
+    const held = await handshake(tlsPort, { servername: 'limits.test', localAddress: '127.0.0.2' });
+    try {
+      assert.equal(await askOn(await connectFrom(plainPort, '127.0.0.2')), 'closed', 'the TLS connection holds the slot on the plain listener too');
+      await assert.rejects(handshake(tlsPort, { servername: 'limits.test', localAddress: '127.0.0.2' }), /ECONNRESET|socket disconnected|EPIPE/);
+      const other = await handshake(tlsPort, { servername: 'limits.test', localAddress: '127.0.0.3' });
+      other.socket.destroy();
+    } finally {
+      held.socket.destroy();
+    }
+    await eventually(async () => (await askOn(await connectFrom(plainPort, '127.0.0.2'))) === 200, 5000, 'the slot freed by the TLS close');
   });
 });
