@@ -2,8 +2,9 @@
  * `npm run bench:ratelimit` (and the last part of `npm run bench`): what limits cost. CPU per request of Fulcrum's
  * whole process group, from /proc, with and without a rate limit on its one route (a rate so high that nothing is
  * refused: the cost of deciding, not of refusing), for each store: this process's memory, Redis (Lua GCRA), and
- * with two workers the primary's counters over IPC. Then the connection limit's cost at accept, with a new
- * connection per request (`Connection: close`), where the cluster's primary is asked once per connection.
+ * with two workers the primary's counters over IPC. Then the connection limits' cost at accept, with a new
+ * connection per request (`Connection: close`): the per-address count asks the cluster's primary once per
+ * connection, the cap in all (the default) is counted by each worker alone.
  * Rows are measured in interleaved rounds against the same three nginx backends (1 KB body); medians reported.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -132,10 +133,14 @@ await group.run(async () => {
   await add('workers=2, no rate limit', undefined, false, { workers: 2, routes: plain });
   await add('workers=2, rate limit (primary over IPC)', 'workers=2, no rate limit', false, { workers: 2, routes: limited() });
   await add('workers=2, new connection per request, no connection limit', undefined, true, { workers: 2, routes: plain, extra: { limits: { max_connections: 0 } } });
-  await add('workers=2, new connection per request, max_connections (primary over IPC)', 'workers=2, new connection per request, no connection limit', true, {
+  await add('workers=2, new connection per request, max_connections_per_ip (primary over IPC)', 'workers=2, new connection per request, no connection limit', true, {
     workers: 2,
     routes: plain,
     extra: { limits: { max_connections: 10_000, max_connections_per_ip: 1000 } },
+  });
+  await add('workers=2, new connection per request, max_connections only (the default: each worker its share)', 'workers=2, new connection per request, no connection limit', true, {
+    workers: 2,
+    routes: plain,
   });
 
   const wrkOf = (r: Row, durationSec: number) =>

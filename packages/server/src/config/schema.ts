@@ -367,14 +367,16 @@ export const ConfigSchema = z
           .int()
           .min(0)
           .default(10_000)
-          .describe('Open client connections at most, all workers together; past it a new connection is closed at once. 0: no limit.'),
+          .describe(
+            'Open client connections at most; past it a new connection is closed at once. With several workers each holds an equal share (its own sockets). 0: no limit.',
+          ),
         max_connections_per_ip: z
           .number()
           .int()
           .min(0)
           .default(0)
           .describe(
-            'Open connections at most from one client address (IPv6: one /64), all workers together; past it a new one is closed at once. The peer\'s address: behind a proxy, that proxy\'s. 0: no limit.',
+            'Open connections at most from one client address (IPv6: one /64), all workers together (the primary counts); past it a new one is closed at once. The peer\'s address: behind a proxy, that proxy\'s. 0: no limit.',
           ),
       })
       .prefault({})

@@ -61,3 +61,32 @@ export class ConnectionCounter implements ConnectionGate {
 export function hasConnectionLimits(limits: ConnectionLimitsConfig): boolean {
   return limits.maxTotal > 0 || limits.maxPerIp > 0;
 }
+
+/**
+ * A worker's gate when there are several: the cap in all split evenly between the workers, counted by each without
+ * asking anyone (each holds its own sockets and file descriptors, and the primary deals new connections to the
+ * workers in turn), and the per-address count asked of the primary, which sees every worker's connections (a
+ * client's land on any worker). So the default (a cap in all, no per-address limit) costs no message per
+ * connection. Undefined without any limit.
+ */
+export function workerGate(limits: ConnectionLimitsConfig, workers: number, primary: ConnectionGate): ConnectionGate | undefined {
+  const local = limits.maxTotal > 0 ? new ConnectionCounter({ maxTotal: Math.ceil(limits.maxTotal / workers), maxPerIp: 0 }) : undefined;
+  const remote = limits.maxPerIp > 0 ? primary : undefined;
+  if (local === undefined || remote === undefined) return local ?? remote;
+  return {
+    admit(address) {
+      const first = local.admit(address);
+      if (first !== 'admitted') return first;
+      const undo = (a: Admission) => {
+        if (a !== 'admitted') local.release(address);
+        return a;
+      };
+      const second = remote.admit(address);
+      return second instanceof Promise ? second.then(undo) : undo(second);
+    },
+    release(address) {
+      local.release(address);
+      remote.release(address);
+    },
+  };
+}

@@ -1,7 +1,8 @@
 /**
  * Limits with several workers (node:cluster): one limit per instance, not one per worker. The primary holds the
- * counters (a MemoryLimiterStore and a ConnectionCounter: LimitsHub) and each worker asks it (PrimaryLimits),
- * in one message per turn of the worker's event loop whatever the number of requests and connections in it.
+ * counters (a MemoryLimiterStore, and a ConnectionCounter for max_connections_per_ip: LimitsHub; each worker keeps
+ * its share of max_connections itself, connections.ts workerGate) and each worker asks it (PrimaryLimits), in one
+ * message per turn of the worker's event loop whatever the number of requests and connections in it.
  * Splitting the limit instead (each worker enforcing rate/N) would hold a client on one keep-alive connection,
  * which stays on one worker, to a fraction of its limit. The cost is measured in bench/ratelimit.ts.
  *

@@ -13,7 +13,7 @@ import { ControlPlane } from './control-plane.ts';
 import { OutcomeBatch, replay, type OutcomeReport } from './outcome-batch.ts';
 import { ProxyProcess, type BackendStateUpdate } from './proxy-process.ts';
 import type { RunningFulcrum } from './single.ts';
-import { hasConnectionLimits } from '../limits/connections.ts';
+import { workerGate } from '../limits/connections.ts';
 import { connectionLimitsOf } from '../limits/create.ts';
 import { LimitsHub, PrimaryLimits, type LimitsAnswer, type LimitsAsk } from '../limits/ipc.ts';
 import { systemClock } from '../time.ts';
@@ -44,8 +44,9 @@ const RESPAWN_DELAY_MS = 1000;
 
 export async function startPrimary(config: Config, configFile: string | undefined, log: Logger, count: number): Promise<RunningFulcrum> {
   const control = new ControlPlane(config, configFile, log);
-  // One limit per instance: the workers ask the primary (limits/ipc.ts). Read at start, like `limits`.
-  const limits = new LimitsHub(systemClock, config.rate_limit.max_keys, connectionLimitsOf(config));
+  // One limit per instance: the workers ask the primary (limits/ipc.ts) for rate limits and the per-address
+  // connection count; each holds its share of max_connections itself (workerGate). Read at start, like `limits`.
+  const limits = new LimitsHub(systemClock, config.rate_limit.max_keys, { maxTotal: 0, maxPerIp: config.limits.max_connections_per_ip });
   const snapshots = new Map<Worker, StatsSnapshot>();
   /** Counters of workers that exited, so that totals never go down. */
   let retired: StatsSnapshot = { pools: {}, connections: 0 };
@@ -87,7 +88,7 @@ export async function startPrimary(config: Config, configFile: string | undefine
 
   const fork = (): Promise<number[]> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork({ FULCRUM_WORKER: '1' });
+      const worker = cluster.fork({ FULCRUM_WORKER: '1', FULCRUM_WORKERS: String(count) });
       worker.on('online', () => {
         worker.send({ t: 'config', config: control.config, states: statesOf(control), tls: control.tls.material } satisfies ToWorker);
       });
@@ -227,7 +228,8 @@ export function runWorker(): void {
     booting = true;
     const log = createLogger(config.log.level);
     try {
-      const limits = { store: primaryLimits.store, gate: hasConnectionLimits(connectionLimitsOf(config)) ? primaryLimits.gate : undefined };
+      const workers = Number(process.env.FULCRUM_WORKERS) || 1;
+      const limits = { store: primaryLimits.store, gate: workerGate(connectionLimitsOf(config), workers, primaryLimits.gate) };
       proxy = new ProxyProcess(config, log, (pool, backend, outcome) => outcomes.add(pool, backend.id, outcome), limits);
       proxy.applyBackendStates(states);
       proxy.applyTls(tls ?? material);

@@ -12,6 +12,10 @@ import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulc
 import { askOn, connectFrom } from '../support/limits.ts';
 import { makeCa, makeCert } from '../support/certs.ts';
 import { handshake } from '../support/tls-client.ts';
+import type { ConnectionOptions } from 'node:tls';
+
+/** TLS from a chosen loopback address (net.connect's localAddress, which tls.connect passes on but does not type). */
+const tlsFrom = (localAddress: string) => ({ servername: 'limits.test', localAddress }) as ConnectionOptions;
 import type { LimitsView } from '../../src/admin/views.ts';
 
 describe('connection limits', () => {
@@ -95,11 +99,11 @@ describe('connection limits with a TLS listener beside a plain one', () => {
 
   test('one count for every listener, decided before the TLS handshake: a refused client gets no handshake at all', async () => {
     const [plainPort, tlsPort] = fulcrum.ports as [number, number];
-    const held = await handshake(tlsPort, { servername: 'limits.test', localAddress: '127.0.0.2' });
+    const held = await handshake(tlsPort, tlsFrom('127.0.0.2'));
     try {
       assert.equal(await askOn(await connectFrom(plainPort, '127.0.0.2')), 'closed', 'the TLS connection holds the slot on the plain listener too');
-      await assert.rejects(handshake(tlsPort, { servername: 'limits.test', localAddress: '127.0.0.2' }), /ECONNRESET|socket disconnected|EPIPE/);
-      const other = await handshake(tlsPort, { servername: 'limits.test', localAddress: '127.0.0.3' });
+      await assert.rejects(handshake(tlsPort, tlsFrom('127.0.0.2')), /ECONNRESET|socket disconnected|EPIPE/);
+      const other = await handshake(tlsPort, tlsFrom('127.0.0.3'));
       other.socket.destroy();
     } finally {
       held.socket.destroy();
