@@ -7,8 +7,6 @@ import { js, layers, reactHooks, tseslint } from '@fulcrum/lint';
 
 /** The one dashboard file that may import from the server's sources (its API types and shared constants). */
 const DASHBOARD_SERVER_ENTRY = 'packages/dashboard/src/lib/server-api.ts';
-/** Until that entry exists, the files that still import the server directly. Empty this list at the merge. */
-const DASHBOARD_SERVER_IMPORTERS_BEFORE_ENTRY = ['packages/dashboard/src/lib/rates.ts', 'packages/dashboard/src/lib/types.ts'];
 
 // packages/server/src, bottom to top: what each unit may import besides itself.
 //   cli → admin / proxy / workers → upstream / downstream / balancing / health / cache / tls / acme / limits
@@ -70,7 +68,7 @@ export default defineConfig(
   },
   {
     files: ['packages/dashboard/src/**/*.{ts,tsx}'],
-    ignores: [DASHBOARD_SERVER_ENTRY, ...DASHBOARD_SERVER_IMPORTERS_BEFORE_ENTRY],
+    ignores: [DASHBOARD_SERVER_ENTRY],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -6,13 +6,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { BODY, BODY_TEXT } from './lib/body.ts';
+import { startBackends, backendKindOf } from './lib/backends.ts';
+import { BODY } from './lib/body.ts';
 import { baselineCheckouts, type Baseline } from './lib/baseline.ts';
 import { FULCRUM_BIN, fulcrumMissing, startFulcrum } from './lib/fulcrum.ts';
 import { haproxyConf, startHaproxy } from './lib/haproxy.ts';
 import { expectBody } from './lib/http-check.ts';
-import { nginxBackendConf, nginxProxyConf, startNginx } from './lib/nginx.ts';
-import { freePort, freePorts, waitForPort } from './lib/ports.ts';
+import { nginxProxyConf, startNginx } from './lib/nginx.ts';
+import { freePort } from './lib/ports.ts';
 import { findExecutable, ProcessGroup } from './lib/processes.ts';
 import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts';
 import { ratio } from './lib/stats.ts';
@@ -44,8 +45,8 @@ await group.run(async () => {
   group.onCleanup(() => rm(dir, { recursive: true, force: true }));
 
   const baseline = baselineCheckouts(group, dir)[0]; // the first only: every Fulcrum row here is two targets
-  const backendPorts = await startBackends(nginx, dir);
-  const backendKind = nginx ? 'nginx (worker_processes 1, `return 200`)' : 'one Node process (nginx not installed)';
+  const backendPorts = await startBackends(group, nginx, dir);
+  const backendKind = backendKindOf(nginx);
   process.stderr.write(`backends: ports ${backendPorts.join(', ')}, served by ${backendKind}\n`);
   const targets = await startTargets(backendPorts, nginx, findExecutable('haproxy'), dir, baseline);
   const results = await measureRounds(group, targets.filter((t) => t.url !== undefined), { wrk, path: '/', ...settings });
@@ -108,23 +109,6 @@ async function startTargets(
     );
   }
   return targets;
-}
-
-/** Starts the three backends (nginx if installed, else Node) and checks that each serves the 1 KB body. */
-async function startBackends(nginx: string | undefined, dir: string): Promise<number[]> {
-  const ports = await freePorts(3);
-  if (nginx !== undefined) {
-    const home = path.join(dir, 'nginx-backends');
-    await startNginx(group, nginx, 'nginx backends', home, nginxBackendConf(home, ports, BODY_TEXT), ports[0]!);
-  } else {
-    const file = path.join(import.meta.dirname, 'servers', 'fast-backend.ts');
-    await group.startListening({ name: 'node backends', command: process.execPath, args: [file, ...ports.map(String)] }, ports[0]!);
-  }
-  for (const port of ports) {
-    await waitForPort(port, 5000);
-    await expectBody(`http://127.0.0.1:${port}/`, BODY);
-  }
-  return ports;
 }
 
 async function report(rows: readonly Row[], backendKind: string): Promise<void> {

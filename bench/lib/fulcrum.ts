@@ -26,6 +26,10 @@ export interface FulcrumOptions {
   readonly cache?: object;
   /** A checkout of another revision to run instead of this one (see baseline.ts). */
   readonly root?: string;
+  /** The one listener is TLS, with this certificate (PEM files). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** The top-level `http2` section; left out when undefined. */
+  readonly http2?: object;
   /** More top-level sections (`rate_limit`, `limits`), as in the config. */
   readonly extra?: Readonly<Record<string, unknown>>;
 }
@@ -79,8 +83,9 @@ async function startOnce(
   opts: FulcrumOptions,
 ): Promise<StartedFulcrum> {
   const [port, adminPort] = await freePorts(2);
+  const listen = `127.0.0.1:${port}`;
   const config = {
-    listen: `127.0.0.1:${port}`,
+    ...(opts.tls === undefined ? { listen } : { listeners: [{ listen, tls: { certificates: [opts.tls] } }] }),
     admin: { listen: `127.0.0.1:${adminPort}` },
     workers: opts.workers,
     log: { level: 'warn', access: false },
@@ -88,6 +93,7 @@ async function startOnce(
     pools: { bench: opts.pool },
     ...(opts.routes === undefined ? {} : { routes: opts.routes }),
     ...(opts.cache === undefined ? {} : { cache: opts.cache }),
+    ...(opts.http2 === undefined ? {} : { http2: opts.http2 }),
     ...opts.extra,
   };
   await mkdir(dir, { recursive: true });
@@ -104,5 +110,5 @@ async function startOnce(
     port!,
     20_000,
   );
-  return { url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, managed };
+  return { url: `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, managed };
 }

@@ -136,6 +136,40 @@ ${httpCommon(dir)}${blocks.join('\n')}
 `;
 }
 
+/**
+ * nginx speaking HTTP/2 to clients, HTTP/1.1 with 64 idle keep-alive connections to the backends: h2c with prior
+ * knowledge on a plain listener, or h2 by ALPN with `tls` (TLS 1.2 and 1.3, session cache and tickets on).
+ * Its stream limit is its default, 128, as Fulcrum's.
+ */
+export function nginxH2ProxyConf(dir: string, port: number, backendPorts: readonly number[], tls?: { cert: string; key: string }): string {
+  const backends = backendPorts.map((p) => `    server 127.0.0.1:${p};`).join('\n');
+  const ssl = tls === undefined
+    ? ''
+    : `    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:bench:10m;
+    ssl_session_tickets on;
+`;
+  return `${prelude(dir)}http {
+${httpCommon(dir)}  upstream pool {
+${backends}
+    keepalive 64;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+  }
+  server {
+    listen 127.0.0.1:${port} ${tls === undefined ? '' : 'ssl '}http2;
+${ssl}    location / {
+      proxy_pass http://pool;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+}
+
 /** Writes the config into `dir` and starts nginx in the foreground; resolves once `waitPort` accepts. */
 export async function startNginx(
   group: ProcessGroup,

@@ -10,6 +10,7 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
-    setupFiles: ['./src/test-setup.ts'],
+    // test-renders.ts first: it installs its hook before react-dom loads.
+    setupFiles: ['./src/test-renders.ts', './src/test-setup.ts'],
   },
 });

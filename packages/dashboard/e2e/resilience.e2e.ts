@@ -1,7 +1,8 @@
 /**
  * The dashboard when things go wrong or get big, in Chromium against real Fulcrums and real backends: a reload
  * of a bad config file shows every problem while the old config serves on, the live stream reconnects by itself
- * across a restart of the balancer, and the pools page keeps up with 50 backends.
+ * across a restart of the balancer, and the pools page keeps up with 50 backends (no long task, each update's work
+ * within a frame, no refetch of the pools per tick).
  * Needs the built dashboard (npm run build:dashboard). Saves pools-50.png (see SCREENSHOTS).
  */
 import { after, before, test } from 'node:test';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { closedPort, startBackends, type TestBackend } from '../../server/test/support/backend.ts';
 import { eventually, spawnFulcrum, startFulcrum, testConfig, type SpawnedFulcrum } from '../../server/test/support/fulcrum.ts';
-import { assertBuilt, launchChromium, SCREENSHOTS, startLoad, TOKEN, type Browser } from './support.ts';
+import { assertBuilt, launchChromium, SCREENSHOTS, startLoad, TOKEN, traceUpdates, type Browser } from './support.ts';
 
 let browser: Browser;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -40,6 +41,45 @@ async function newPage(): Promise<Page> {
   const page = await browser.context.newPage();
   cleanups.push(() => page.close());
   return page;
+}
+
+/** What a window of live updates showed (times in ms, from the window's start). */
+interface LiveWindow {
+  elapsed: number;
+  /** Changes of the first pool's heading (its request count moves with each one-second sample). */
+  updates: number[];
+  /** Main thread blocked for more than 50 ms. */
+  longTasks: number[];
+  poolsFetches: number;
+}
+
+async function watchLiveUpdates(page: Page, ms: number): Promise<LiveWindow> {
+  let poolsFetches = 0;
+  const onRequest = (r: { url(): string }) => void (new URL(r.url()).pathname === '/api/pools' && poolsFetches++);
+  page.on('request', onRequest);
+  const w = await page.evaluate(async (ms) => {
+    const longTasks: number[] = [];
+    const updates: number[] = [];
+    const po = new PerformanceObserver((list) => void longTasks.push(...list.getEntries().map((e) => e.duration)));
+    po.observe({ type: 'longtask' });
+    const heading = document.querySelector('section[aria-label^="pool "] h2 small')!;
+    let last = heading.textContent;
+    const mo = new MutationObserver(() => {
+      if (heading.textContent !== last) {
+        last = heading.textContent;
+        updates.push(performance.now());
+      }
+    });
+    mo.observe(heading, { subtree: true, characterData: true, childList: true });
+    const start = performance.now();
+    await new Promise((r) => setTimeout(r, ms));
+    const elapsed = performance.now() - start;
+    mo.disconnect();
+    po.disconnect();
+    return { elapsed, updates: updates.map((t) => t - start), longTasks };
+  }, ms);
+  page.off('request', onRequest);
+  return { ...w, poolsFetches };
 }
 
 const badge = (page: Page) => page.getByTestId('live-status');
@@ -141,52 +181,50 @@ test('the pools page keeps up with one pool of 50 backends under load', async ()
   // Every backend has had traffic and a share once a few samples are in.
   await eventually(async () => (await page.locator('tr[data-backend] td:nth-child(4)').filter({ hasText: '%' }).count()) === 50, 15_000, 'a share on every row');
 
-  // Five seconds in the page: long tasks (main thread blocked > 50 ms) and every change of the pool's request
-  // count in the heading, which is refetched on each one-second sample.
-  const measured = await page.evaluate(async (ms) => {
-    const longTasks: number[] = [];
-    const updates: number[] = [];
-    const po = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) longTasks.push(e.duration);
-    });
+  // Windows of five seconds, traced: every one must show the live updates going on, each update's work (CPU time
+  // of the task that ran it) within a 16 ms frame, and no refetch of the pools. Long tasks are wall-clock times on a
+  // machine shared with other work, where a descheduled renderer can stretch any task: there must be none in one of
+  // at most three windows. A build that re-renders and refetches per tick breaks these in every window.
+  const windows: LiveWindow[] = [];
+  for (let attempt = 0; attempt < 3 && !windows.some((w) => w.longTasks.length === 0); attempt++) {
+    const { result: w, updates: costs } = await traceUpdates(page, () => watchLiveUpdates(page, 5000));
+    windows.push(w);
+    const marks = [0, ...w.updates, w.elapsed];
+    const gaps = marks.slice(1).map((t, i) => t - marks[i]!);
+    const fmt = (ms: number[]) => ms.map((d) => d.toFixed(1)).join(', ');
+    console.log(
+      `50 backends: ${w.updates.length} updates in ${Math.round(w.elapsed)} ms (gaps ${gaps.map(Math.round).join(', ')} ms), ` +
+        `update work CPU ${fmt(costs.map((c) => c.cpuMs))} ms (wall ${fmt(costs.map((c) => c.wallMs))} ms); ` +
+        `long tasks ${JSON.stringify(w.longTasks.map(Math.round))} ms; GET /api/pools ${w.poolsFetches} times; load ok ${load.ok} failed ${load.failed}`,
+    );
+    assert.ok(w.updates.length >= 4, `at least 4 updates in 5 s, got ${w.updates.length}`);
+    // Gaps between updates, counting from the window's start and to its end: none may miss more than one beat.
+    assert.ok(Math.max(...gaps) < 2000, `no update missed more than one beat, gaps ${gaps.map(Math.round).join(', ')} ms`);
+    assert.ok(costs.length >= 4, `at least 4 updates traced, got ${costs.length}`);
+    const heaviest = Math.max(...costs.map((c) => c.cpuMs));
+    assert.ok(heaviest < 16, `each update's work within a frame (16 ms of CPU), heaviest ${heaviest.toFixed(1)} ms`);
+    assert.equal(w.poolsFetches, 0, 'GET /api/pools is not fetched again while no event says the pools changed');
+  }
+  assert.equal(await rows.count(), 50);
+  assert.ok(
+    windows.some((w) => w.longTasks.length === 0),
+    `no long task (main thread blocked > 50 ms) during live updates, in one of ${windows.length} windows: ${JSON.stringify(windows.map((w) => w.longTasks.map(Math.round)))}`,
+  );
+  // The long-task observer works in this browser: a deliberate 120 ms block must be reported.
+  const probe = await page.evaluate(async () => {
+    const seen: number[] = [];
+    const po = new PerformanceObserver((list) => void seen.push(...list.getEntries().map((e) => e.duration)));
     po.observe({ type: 'longtask' });
-    const heading = document.querySelector('section[aria-label^="pool "] h2 small')!;
-    let last = heading.textContent;
-    const mo = new MutationObserver(() => {
-      if (heading.textContent !== last) {
-        last = heading.textContent;
-        updates.push(performance.now());
-      }
-    });
-    mo.observe(heading, { subtree: true, characterData: true, childList: true });
-    const start = performance.now();
-    await new Promise((r) => setTimeout(r, ms));
-    const elapsed = performance.now() - start;
-    mo.disconnect();
-    // The observer works in this browser: a deliberate 120 ms block after the window must be reported.
-    const seen = longTasks.length;
+    // In a later task: Chromium times the tasks that start once a long-task observer is there.
+    await new Promise((r) => setTimeout(r, 0));
     const busyUntil = performance.now() + 120;
     while (performance.now() < busyUntil) {
       /* block the main thread */
     }
     await new Promise((r) => setTimeout(r, 200));
     po.disconnect();
-    return { longTasks: longTasks.slice(0, seen), probe: longTasks.slice(seen), updates: updates.map((t) => t - start), elapsed };
-  }, 5000);
-  const total = measured.longTasks.reduce((a, d) => a + d, 0);
-  const longest = Math.max(0, ...measured.longTasks);
-  // Gaps between updates, counting from the window's start and to its end: none may miss more than one beat.
-  const marks = [0, ...measured.updates, measured.elapsed];
-  const gaps = marks.slice(1).map((t, i) => t - marks[i]!);
-  console.log(
-    `50 backends: ${measured.updates.length} updates in ${Math.round(measured.elapsed)} ms (gaps ${gaps.map(Math.round).join(', ')} ms), ` +
-      `${measured.longTasks.length} long tasks, longest ${Math.round(longest)} ms, total ${Math.round(total)} ms; load ok ${load.ok} failed ${load.failed}`,
-  );
-  assert.equal(await rows.count(), 50);
-  assert.ok(measured.probe.some((d) => d >= 100), `the long-task observer saw the 120 ms probe: ${JSON.stringify(measured.probe)}`);
-  assert.ok(measured.updates.length >= 4, `at least 4 updates in 5 s, got ${measured.updates.length}`);
-  assert.ok(Math.max(...gaps) < 2000, `no update missed more than one beat, gaps ${gaps.map(Math.round).join(', ')} ms`);
-  assert.ok(longest < 200, `no long task over 200 ms, longest ${longest} ms`);
-  assert.ok(total < 500, `long tasks under 500 ms in total (10 % of the 5 s), got ${total} ms`);
+    return seen;
+  });
+  assert.ok(probe.some((d) => d >= 100), `the long-task observer saw the 120 ms probe: ${JSON.stringify(probe)}`);
   await page.screenshot({ path: join(SCREENSHOTS, 'pools-50.png'), fullPage: true });
 });

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const TOKEN = 'e2e-admin-token-0123456789abcdef';
 export const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url));
@@ -80,4 +80,66 @@ export function startLoad(url: string, { workers = 1, max = 20_000, ms = 60_000,
   };
   const done = Promise.all(Array.from({ length: workers }, (_, w) => loop(w))).then(() => undefined);
   return load;
+}
+
+/** One live update of the dashboard, as Chromium's trace saw it. */
+export interface UpdateCost {
+  /** From the store's change to the end of its commit, as the page measured it (lib/update-timing.ts). */
+  wallMs: number;
+  /** CPU time of the main thread's task that ran the update: its work, which a busy machine cannot stretch. */
+  cpuMs: number;
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  tdur?: number;
+  args?: { name?: string; data?: { frames?: Array<{ url: string; processId: number }> } };
+}
+
+/**
+ * Runs `during` with Chromium tracing on, and answers the cost of each `fulcrum:update` the page measured
+ * meanwhile: React renders a store update in the task that changed the store, so that task's thread time is the
+ * update's work (JSON parse, store, render, commit, effects), without the time the renderer waited for a core.
+ */
+export async function traceUpdates<T>(page: Page, during: () => Promise<T>): Promise<{ result: T; updates: UpdateCost[] }> {
+  const cdp = await page.context().newCDPSession(page);
+  const events: TraceEvent[] = [];
+  cdp.on('Tracing.dataCollected', (e) => void events.push(...(e.value as unknown as TraceEvent[])));
+  const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.start', {
+    traceConfig: { includedCategories: ['disabled-by-default-devtools.timeline', 'blink.user_timing'] },
+    transferMode: 'ReportEvents',
+  });
+  let result: T;
+  try {
+    result = await during();
+  } finally {
+    await cdp.send('Tracing.end');
+    await complete;
+    await cdp.detach();
+  }
+  // The trace covers the whole browser: other pages have their own renderers, and may measure their own updates.
+  const origin = new URL(page.url()).origin;
+  const started = events.find((e) => e.name === 'TracingStartedInBrowser');
+  const pid = started?.args?.data?.frames?.find((f) => f.url.startsWith(origin))?.processId;
+  const main = events.find((e) => e.name === 'thread_name' && e.pid === pid && e.args?.name === 'CrRendererMain');
+  if (main === undefined) throw new Error(`no renderer main thread for ${origin} in the trace`);
+  const onMain = events.filter((e) => e.pid === main.pid && e.tid === main.tid);
+  const tasks = onMain.filter((e) => e.name === 'RunTask' && e.ph === 'X');
+  // Updates never overlap: the n-th begin goes with the n-th end.
+  const begins = onMain.filter((e) => e.name === 'fulcrum:update' && e.ph === 'b');
+  const ends = onMain.filter((e) => e.name === 'fulcrum:update' && e.ph === 'e');
+  const updates = begins.flatMap((b, i) => {
+    const end = ends[i];
+    if (end === undefined) return [];
+    const task = tasks.find((t) => t.ts <= b.ts && t.ts + t.dur! >= end.ts);
+    if (task?.tdur === undefined) throw new Error(`no thread time for the task of update ${i} (at ${b.ts} µs)`);
+    return [{ wallMs: (end.ts - b.ts) / 1000, cpuMs: task.tdur / 1000 }];
+  });
+  return { result: result!, updates };
 }

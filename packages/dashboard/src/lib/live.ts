@@ -3,7 +3,8 @@
  * events. EventSource retries on its own after a dropped connection, but gives up (readyState CLOSED) when the
  * server answers with an error; then this client reconnects itself, with a growing delay capped at 10 s.
  */
-import { EVENT_TYPES, type FulcrumEvent, type Sample, type StatsSnapshot } from './types.ts';
+import { CONTROL_EVENT_TYPES } from './server-api.ts';
+import type { FulcrumEvent, Sample, StreamEvents } from './types.ts';
 
 export type LiveStatus = 'connecting' | 'connected' | 'disconnected';
 
@@ -53,9 +54,10 @@ export class LiveStream {
         this.retry = setTimeout(() => this.connect(), delay);
       }
     };
-    source.addEventListener('stats', (m) => this.on.stats({ t: this.now(), stats: JSON.parse((m as MessageEvent<string>).data) as StatsSnapshot }));
-    for (const type of EVENT_TYPES) {
-      source.addEventListener(type, (m) => this.on.event(JSON.parse((m as MessageEvent<string>).data) as FulcrumEvent));
-    }
+    // Each message's data is the JSON of what the server's StreamEvents says for its name.
+    const on = <K extends keyof StreamEvents>(type: K, handle: (data: StreamEvents[K]) => void) =>
+      source.addEventListener(type, (m) => handle(JSON.parse((m as MessageEvent<string>).data) as StreamEvents[K]));
+    on('stats', (stats) => this.on.stats({ t: this.now(), stats }));
+    for (const type of CONTROL_EVENT_TYPES) on(type, (e) => this.on.event(e));
   }
 }

@@ -2,7 +2,7 @@
  * Counters → rates: the stats stream sends totals since start; the dashboard shows what happened between two
  * successive snapshots. Pure functions. A counter that went down (a restart) counts from zero.
  */
-import { histogramQuantile as quantile, LATENCY_BUCKETS_MS } from '../../../server/src/observability/stats.ts';
+import { histogramQuantile as quantile, LATENCY_BUCKETS_MS } from './server-api.ts';
 import type { Counters, Sample, StatsSnapshot } from './types.ts';
 
 const diff = (a: number, b: number) => (b >= a ? b - a : b);

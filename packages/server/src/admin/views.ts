@@ -3,8 +3,9 @@ import { redactSecrets } from '../config/redact.ts';
 import { rateLimitName, type Config } from '../config/schema.ts';
 import { EMPTY_LIMITS } from '../observability/limit-stats.ts';
 import type { HealthSnapshot } from '../health/state.ts';
-import { latencyQuantile, type Counters, type StatsSnapshot } from '../observability/stats.ts';
+import type { Counters, StatsSnapshot } from '../observability/stats.ts';
 import type { Backend } from '../upstream/backend.ts';
+import { errorRate, latencyFigures, type LatencyFigures } from './figures.ts';
 
 export interface BackendView {
   id: string;
@@ -17,7 +18,7 @@ export interface BackendView {
   errors: Record<string, number>;
   errorRate: number;
   retries: number;
-  latencyMs: { p50: number; p95: number; p99: number };
+  latencyMs: LatencyFigures;
   health: HealthSnapshot[string][string] | null;
   /** Added by self-registration: it stays while it heartbeats, across reloads from disk too. */
   registered: boolean;
@@ -28,7 +29,7 @@ export interface PoolView {
   algorithm: string;
   requests: number;
   errorRate: number;
-  latencyMs: { p50: number; p95: number; p99: number };
+  latencyMs: LatencyFigures;
   backends: BackendView[];
 }
 
@@ -41,16 +42,6 @@ const ZERO: Counters = {
   latency: [],
   latencySumMs: 0,
 };
-
-function latency(c: Counters) {
-  const r = (q: number) => Math.round(latencyQuantile(c, q) * 100) / 100;
-  return { p50: r(0.5), p95: r(0.95), p99: r(0.99) };
-}
-
-/** Share of requests answered 5xx or failed in Fulcrum (errors include 5xx produced by Fulcrum). */
-function errorRate(c: Counters): number {
-  return c.requests === 0 ? 0 : Math.round((c.responses[4]! / c.requests) * 10_000) / 10_000;
-}
 
 export function poolView(
   name: string,
@@ -66,7 +57,7 @@ export function poolView(
     algorithm: config.pools[name]!.algorithm,
     requests: p?.requests ?? 0,
     errorRate: p ? errorRate(p) : 0,
-    latencyMs: latency(p ?? ZERO),
+    latencyMs: latencyFigures(p ?? ZERO),
     backends: backends.map((b) => {
       const c = p?.backends[b.id] ?? ZERO;
       const [r1, r2, r3, r4, r5] = c.responses as [number, number, number, number, number];
@@ -81,7 +72,7 @@ export function poolView(
         errors: c.errors,
         errorRate: errorRate(c),
         retries: c.retries,
-        latencyMs: latency(c),
+        latencyMs: latencyFigures(c),
         health: health[name]?.[b.id] ?? null,
         registered: isRegistered(name, b.id),
       };

@@ -381,6 +381,37 @@ export const ConfigSchema = z
       })
       .prefault({})
       .describe('Limits on what clients send.'),
+    http2: z
+      .strictObject({
+        tls: z.boolean().default(true).describe("TLS listeners offer HTTP/2 in ALPN ('h2' before 'http/1.1'); false keeps them to HTTP/1.1."),
+        h2c: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Plain listeners also serve HTTP/2 with prior knowledge (h2c, RFC 9113 §3.3): a connection that opens with the HTTP/2 preface is HTTP/2, any other HTTP/1.1.',
+          ),
+        max_concurrent_streams: z
+          .number()
+          .int()
+          .min(1)
+          .max(2 ** 31 - 1)
+          .default(128)
+          .describe('Requests a client may have open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused with REFUSED_STREAM.'),
+        max_client_resets: z
+          .number()
+          .int()
+          .min(1)
+          .default(200)
+          .describe(
+            'Requests a client may cancel (RST_STREAM) on one connection within client_reset_window; past it the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed (the rapid reset attack, CVE-2023-44487).',
+          ),
+        client_reset_window: duration('10s', true).describe('The window max_client_resets counts in.'),
+        max_session_memory: size('10mb').describe(
+          "Memory one connection may hold in nghttp2 (header tables, frames not yet sent): past it new streams are refused, and a flood closes the connection. The header list's size is limits.max_header_size.",
+        ),
+      })
+      .prefault({})
+      .describe('HTTP/2 to clients (upstream stays HTTP/1.1). Read at start, like limits.'),
     drain_timeout: duration('30s').describe('On SIGTERM: how long in-flight requests may take to finish.'),
     cache: CacheStoreSchema.prefault({}),
     rate_limit: RateLimitStoreSchema.prefault({}),

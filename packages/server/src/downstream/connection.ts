@@ -11,6 +11,7 @@ import { Http1ParseError } from '../http1/errors.ts';
 import { HeadReader } from '../http1/head-reader.ts';
 import { parseRequestHead, UnsupportedExpectation, type RequestHead } from '../http1/request-parser.ts';
 import { FulcrumError } from '../errors.ts';
+import type { ClientRequest, ClientResponse } from './client.ts';
 import { DownstreamRequest, RequestBody } from './request.ts';
 import { DownstreamResponse, type ResponseOwner } from './response.ts';
 import { errorResponse } from './error-response.ts';
@@ -26,13 +27,14 @@ export interface ConnectionLimits {
 }
 
 export interface ConnectionHandlers {
-  onRequest(req: DownstreamRequest, res: DownstreamResponse): void;
+  /** A request over either protocol (HTTP/2 streams come here too: http2/). */
+  onRequest(req: ClientRequest, res: ClientResponse): void;
   /**
    * An Upgrade request (RFC 9110 §7.8), served like any request until its backend answers: what the client sends
    * meanwhile waits. Any answer but 101 is written to `res` as an ordinary response, after which the connection
    * reads requests again; a 101 takes the socket with `handoff.tunnel()`.
    */
-  onUpgrade(req: DownstreamRequest, res: DownstreamResponse, handoff: UpgradeHandoff): void;
+  onUpgrade(req: ClientRequest, res: ClientResponse, handoff: UpgradeHandoff): void;
   /** A request refused before the pipeline saw it (400, 408, 417, 431), for the statistics. */
   onRejected(error: FulcrumError): void;
   /** A bug in this module: logged; the connection is closed. */

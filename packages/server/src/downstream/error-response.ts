@@ -3,7 +3,7 @@
  * and a request the connection refuses before any request object exists (a malformed head).
  */
 import type { FulcrumError } from '../errors.ts';
-import type { DownstreamResponse } from './response.ts';
+import type { ClientResponse } from './client.ts';
 
 /**
  * Status, a short text body naming the code (and the request id when there is one), never cached. `fields`: more
@@ -18,7 +18,7 @@ export function errorResponse(error: FulcrumError, requestId?: string, fields?: 
   return { headers, body };
 }
 
-export function writeErrorResponse(res: DownstreamResponse, error: FulcrumError, requestId: string, fields?: readonly string[]): void {
+export function writeErrorResponse(res: ClientResponse, error: FulcrumError, requestId: string, fields?: readonly string[]): void {
   const { headers, body } = errorResponse(error, requestId, fields);
   res.writeHead(error.status, headers);
   res.end(body);

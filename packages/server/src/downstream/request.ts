@@ -3,8 +3,9 @@ import { Readable } from 'node:stream';
 import type { Framing } from '../http1/body-decoder.ts';
 import { withoutNominated } from '../http1/fields.ts';
 import type { RequestHead } from '../http1/request-parser.ts';
+import { fieldValue, type ClientBody, type ClientRequest } from './client.ts';
 
-export class DownstreamRequest {
+export class DownstreamRequest implements ClientRequest {
   readonly method: string;
   /** The request target as sent. */
   readonly url: string;
@@ -21,6 +22,7 @@ export class DownstreamRequest {
   readonly body: RequestBody | null;
   /** Whether it came over TLS: `X-Forwarded-Proto: https` upstream, and the https scheme in cache keys. */
   readonly secure: boolean;
+  readonly httpVersion: '1.0' | '1.1';
 
   constructor(head: RequestHead, remoteAddress: string, body: RequestBody | null, secure = false) {
     this.method = head.method;
@@ -30,17 +32,12 @@ export class DownstreamRequest {
     this.remoteAddress = remoteAddress;
     this.body = body;
     this.secure = secure;
+    this.httpVersion = head.minor === 0 ? '1.0' : '1.1';
   }
 
   /** A field's value by lower-case name, repeated fields joined (cookies with "; ", RFC 6265 §5.4). */
   header(name: string): string | undefined {
-    let value: string | undefined;
-    const raw = this.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i]!.length !== name.length || raw[i]!.toLowerCase() !== name) continue;
-      value = value === undefined ? raw[i + 1]! : `${value}${name === 'cookie' ? '; ' : ', '}${raw[i + 1]!}`;
-    }
-    return value;
+    return fieldValue(this.rawHeaders, name);
   }
 }
 
@@ -51,7 +48,7 @@ const DEFAULT_BODY_TIMEOUT_MS = 60_000;
  * A request body fed by the connection as it arrives. Reading pauses the socket when the consumer is behind
  * (backpressure), and the first read sends "100 Continue" when the client asked for it (RFC 9110 §10.1.1).
  */
-export class RequestBody extends Readable {
+export class RequestBody extends Readable implements ClientBody {
   private readonly onWanted: () => void;
   /** Longest pause between two reads of the client's body; set by whoever serves the request (its route's pool). */
   idleTimeout = DEFAULT_BODY_TIMEOUT_MS;

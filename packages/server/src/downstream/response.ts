@@ -5,15 +5,11 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ClientResponse, ResponseListener } from './client.ts';
 
 /** Told when the response ended (or was cut): the connection moves on to the next request or closes. */
 export interface ResponseOwner {
   responseDone(res: DownstreamResponse): void;
-}
-
-/** Whoever serves the request hears, once, that its response is over: sent whole, or cut (`aborted`). */
-export interface ResponseListener {
-  responseClosed(aborted: boolean): void;
 }
 
 let dateCache = '';
@@ -30,7 +26,7 @@ function httpDate(): string {
   return dateCache;
 }
 
-export class DownstreamResponse {
+export class DownstreamResponse implements ClientResponse {
   headersSent = false;
   writableEnded = false;
   destroyed = false;

@@ -1,7 +1,6 @@
 /** The one object carried through the pipeline for a request: fixed shape, created once per request. */
 import type { RequestView } from '../balancing/balancer.ts';
-import type { DownstreamRequest } from '../downstream/request.ts';
-import type { DownstreamResponse, ResponseListener } from '../downstream/response.ts';
+import type { ClientRequest, ClientResponse, ResponseListener } from '../downstream/client.ts';
 import type { KeyedRequest } from '../limits/key.ts';
 import { FulcrumError } from '../errors.ts';
 import type { Backend } from '../upstream/backend.ts';
@@ -23,8 +22,8 @@ export interface RequestOwner {
 
 export class RequestContext implements ResponseListener, RequestView, KeyedRequest {
   readonly owner: RequestOwner;
-  readonly req: DownstreamRequest;
-  readonly res: DownstreamResponse;
+  readonly req: ClientRequest;
+  readonly res: ClientResponse;
   readonly startedAt: number;
   readonly clientIp: string;
   /** The head as requestFilter read it, in normal form; until then (or when it refused it), the target as received. */
@@ -58,7 +57,7 @@ export class RequestContext implements ResponseListener, RequestView, KeyedReque
   /** RateLimit fields for the response (phase 2b), [name, value, …]: on a 429, or on every answer when configured. */
   limitFields: string[] | undefined = undefined;
 
-  constructor(owner: RequestOwner, req: DownstreamRequest, res: DownstreamResponse, now: number) {
+  constructor(owner: RequestOwner, req: ClientRequest, res: ClientResponse, now: number) {
     this.owner = owner;
     this.req = req;
     this.res = res;

@@ -3,8 +3,7 @@
  * and, on a plain listener set to redirect, 308 to the same host and target over https (RFC 9110 §15.4.9: the
  * method and body are kept, unlike 301).
  */
-import type { DownstreamRequest } from '../downstream/request.ts';
-import type { DownstreamResponse } from '../downstream/response.ts';
+import type { ClientRequest, ClientResponse } from '../downstream/client.ts';
 import { hostOf, normaliseAuthority, Refused } from '../uri.ts';
 import type { ChallengeAnswers } from '../acme/answers.ts';
 
@@ -15,7 +14,7 @@ export interface EdgeOptions {
 }
 
 /** 'answered' when the request was answered here, 'pass' when the pipeline serves it. */
-export function answerAtEdge(req: DownstreamRequest, res: DownstreamResponse, edge: EdgeOptions): 'answered' | 'pass' {
+export function answerAtEdge(req: ClientRequest, res: ClientResponse, edge: EdgeOptions): 'answered' | 'pass' {
   if (req.method === 'GET' || req.method === 'HEAD') {
     const answer = edge.challenges.httpAnswer(req.url);
     if (answer !== undefined) {
@@ -32,7 +31,7 @@ export function answerAtEdge(req: DownstreamRequest, res: DownstreamResponse, ed
 }
 
 /** https://host[:port]/target, from the Host field (or an absolute target); undefined when there is none usable. */
-export function httpsLocation(req: DownstreamRequest, port: number): string | undefined {
+export function httpsLocation(req: ClientRequest, port: number): string | undefined {
   let authority = req.header('host');
   let target = req.url;
   if (!target.startsWith('/')) {
@@ -48,7 +47,7 @@ export function httpsLocation(req: DownstreamRequest, port: number): string | un
   return `https://${host}${port === 443 ? '' : `:${port}`}${target}`;
 }
 
-function reply(res: DownstreamResponse, status: number, body: string, headers: string[]): void {
+function reply(res: ClientResponse, status: number, body: string, headers: string[]): void {
   res.writeHead(status, [...headers, 'content-length', String(Buffer.byteLength(body)), 'cache-control', 'no-store']);
   res.end(body);
 }

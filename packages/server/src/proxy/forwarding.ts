@@ -9,6 +9,8 @@ import { hostOf, normaliseAuthority, normalisePath, Refused } from '../uri.ts';
 import { LOAD_HEADER } from './load-report.ts';
 
 export const VIA = '1.1 fulcrum';
+/** Via names the protocol the request was received in (RFC 9110 §7.6.3): HTTP/2's version is "2". */
+const VIA_H2 = '2 fulcrum';
 
 /** RFC 9110 §7.6.1, plus Proxy-Connection, which old clients still send. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -165,6 +167,8 @@ export interface Forwarding {
   readonly requestId: string;
   /** The client's request came over TLS (X-Forwarded-Proto: https). */
   readonly secure: boolean;
+  /** It came over HTTP/2 (Via: 2 fulcrum). */
+  readonly http2?: boolean;
 }
 
 /**
@@ -193,7 +197,8 @@ export function upstreamHeaders(raw: readonly string[], head: ScannedHead, fwd: 
   );
   const fwdHost = keep && head.forwardedHost !== undefined ? head.forwardedHost : head.hostHeader;
   if (fwdHost !== undefined) out.push('x-forwarded-host', fwdHost);
-  out.push('via', head.via === undefined ? VIA : `${head.via}, ${VIA}`, 'x-request-id', fwd.requestId);
+  const via = fwd.http2 === true ? VIA_H2 : VIA;
+  out.push('via', head.via === undefined ? via : `${head.via}, ${via}`, 'x-request-id', fwd.requestId);
   return out;
 }
 

@@ -19,8 +19,7 @@
  */
 import type { Logger } from 'pino';
 import type { Outcome } from '../balancing/balancer.ts';
-import type { DownstreamRequest } from '../downstream/request.ts';
-import type { DownstreamResponse } from '../downstream/response.ts';
+import type { ClientRequest, ClientResponse } from '../downstream/client.ts';
 import { writeErrorResponse } from '../downstream/error-response.ts';
 import { FulcrumError } from '../errors.ts';
 import type { HttpCache } from '../cache/http-cache.ts';
@@ -72,7 +71,7 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
   }
 
   /** Entry point for every HTTP request (not upgrades: see upgrade.ts). */
-  handle(req: DownstreamRequest, res: DownstreamResponse): void {
+  handle(req: ClientRequest, res: ClientResponse): void {
     const ctx = new RequestContext(this, req, res, this.deps.clock.now());
     this.inFlight++;
     res.listener = ctx;
@@ -183,6 +182,7 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
       trusted: this.runtime.isTrusted(ctx.clientIp),
       requestId: ctx.requestId,
       secure: ctx.req.secure,
+      http2: ctx.req.httpVersion === '2',
     }));
   }
 
@@ -322,6 +322,7 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
           reqId: ctx.requestId,
           method: ctx.req.method,
           url: ctx.req.url,
+          http: ctx.req.httpVersion,
           host: ctx.head.hostHeader,
           client: ctx.clientIp,
           status,
@@ -344,7 +345,7 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
 const hasContentMethod = (m: string) => m === 'POST' || m === 'PUT' || m === 'PATCH';
 
 /** The request body as the backend gets it, framed from what the parser decided (never from forwarded fields). */
-function upstreamBodyOf(req: DownstreamRequest): UpstreamBody {
+function upstreamBodyOf(req: ClientRequest): UpstreamBody {
   const { framing, body } = req;
   if (body === null || framing.kind === 'none' || framing.kind === 'until-close') {
     return hasContentMethod(req.method) ? EMPTY_BODY : NO_BODY;

@@ -1,7 +1,7 @@
 /** Routing: the first route whose every condition holds picks the pool; otherwise the default pool. */
 import type { RouteConfig } from '../config/schema.ts';
 
-import type { DownstreamRequest } from '../downstream/request.ts';
+import type { ClientRequest } from '../downstream/client.ts';
 
 interface CompiledRoute<P> {
   readonly target: P;
@@ -36,7 +36,7 @@ export class Router<P> {
   }
 
   /** `host`: the Host without port, `path`: without the query, both in normal form (ScannedHead). */
-  route(host: string, path: string, req: DownstreamRequest): P | undefined {
+  route(host: string, path: string, req: ClientRequest): P | undefined {
     for (const r of this.routes) {
       if (r.hostExact !== undefined && host !== r.hostExact) continue;
       if (r.hostSuffix !== undefined && !host.endsWith(r.hostSuffix)) continue;

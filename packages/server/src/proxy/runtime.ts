@@ -3,7 +3,7 @@
  * and balancers, limits. A reload builds a new runtime while in-flight requests finish on the old one; backends
  * that did not change are carried over (same objects: health state, counters, connections kept).
  */
-import type { DownstreamRequest } from '../downstream/request.ts';
+import type { ClientRequest } from '../downstream/client.ts';
 import { BlockList, isIPv6 } from 'node:net';
 import { createBalancer } from '../balancing/registry.ts';
 import { rateLimitName, type Config, type RouteCacheConfig } from '../config/schema.ts';
@@ -68,7 +68,7 @@ export class ProxyRuntime {
     this.trusted = config.trusted_proxies.length > 0 ? trustedList(config.trusted_proxies) : undefined;
   }
 
-  route(req: DownstreamRequest, head: ScannedHead): RouteTarget | undefined {
+  route(req: ClientRequest, head: ScannedHead): RouteTarget | undefined {
     if (this.routeless !== undefined) return this.routeless;
     return this.router.route(head.host, head.path, req);
   }

@@ -1,10 +1,10 @@
 /**
- * The downstream side wired to the pipeline: Fulcrum's own HTTP/1.1 listener (downstream/) hands requests to the
- * pipeline and upgrades to the tunnel, after what the listener answers itself (edge.ts), counts refused heads,
- * and drains gracefully.
+ * The downstream side wired to the pipeline: the listener (downstream/: Fulcrum's own HTTP/1.1, and HTTP/2 through
+ * node:http2) hands requests to the pipeline and upgrades to the tunnel, after what the listener answers itself
+ * (edge.ts), counts refused heads, and drains gracefully.
  */
 import type { Config } from '../config/schema.ts';
-import { DownstreamServer, type AcceptGate, type DownstreamTls } from '../downstream/server.ts';
+import { DownstreamServer, type AcceptGate, type DownstreamHttp2, type DownstreamTls } from '../downstream/server.ts';
 import { answerAtEdge, type EdgeOptions } from './edge.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TrafficStats } from '../observability/stats.ts';
@@ -26,8 +26,29 @@ export interface ListenerWiring {
   readonly gate?: AcceptGate;
 }
 
+/**
+ * The HTTP/2 side of a listener, when it speaks HTTP/2: a TLS one offers h2 by ALPN (`http2.tls`), a plain one takes
+ * h2c with prior knowledge (`http2.h2c`). Its limits: Fulcrum's own (`http2`) and those shared with HTTP/1.1 (`limits`).
+ */
+function http2Of(limits: Config['limits'], http2: Config['http2'], secure: boolean, log: Logger): DownstreamHttp2 | undefined {
+  if (!(secure ? http2.tls : http2.h2c)) return undefined;
+  return {
+    options: {
+      maxConcurrentStreams: http2.max_concurrent_streams,
+      maxSessionMemory: http2.max_session_memory,
+      maxHeaderSize: limits.max_header_size,
+      keepaliveTimeout: limits.keepalive_timeout,
+      sendTimeout: limits.send_timeout,
+      maxClientResets: http2.max_client_resets,
+      resetWindow: http2.client_reset_window,
+    },
+    // One line per connection closed, not per frame: a client must open a new connection to be heard again.
+    events: { onClosed: (why, client, detail) => log.warn({ client, why, detail }, 'http2 connection closed for what the client sent') },
+  };
+}
+
 /** Client limits are fixed at start (a reload keeps the listener). */
-export function createProxyServer(limits: Config['limits'], deps: ProxyServerDeps, wiring: ListenerWiring): DownstreamServer {
+export function createProxyServer(limits: Config['limits'], http2: Config['http2'], deps: ProxyServerDeps, wiring: ListenerWiring): DownstreamServer {
   const edge = wiring.edge;
   return new DownstreamServer(
     {
@@ -53,6 +74,7 @@ export function createProxyServer(limits: Config['limits'], deps: ProxyServerDep
     },
     (delta) => (deps.stats.connections += delta),
     wiring.tls,
+    http2Of(limits, http2, wiring.tls !== undefined, deps.log),
     wiring.gate,
   );
 }

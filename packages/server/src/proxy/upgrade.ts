@@ -13,8 +13,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { UpgradeHandoff } from '../downstream/connection.ts';
-import type { DownstreamRequest } from '../downstream/request.ts';
-import type { DownstreamResponse, ResponseListener } from '../downstream/response.ts';
+import type { ClientRequest, ClientResponse, ResponseListener } from '../downstream/client.ts';
 import { connectFailure, FulcrumError, type ErrorCode } from '../errors.ts';
 import { ResponseParseError, type ResponseHead } from '../http1/response-parser.ts';
 import type { SlotClaim, SlotHolder } from '../upstream/http1/client.ts';
@@ -46,7 +45,7 @@ export class UpgradeProxy {
     this.deps = deps;
   }
 
-  handle(req: DownstreamRequest, res: DownstreamResponse, handoff: UpgradeHandoff): void {
+  handle(req: ClientRequest, res: ClientResponse, handoff: UpgradeHandoff): void {
     new Upgrade(this, req, res, handoff).start();
   }
 }
@@ -60,8 +59,8 @@ type Phase = 'routing' | 'queued' | 'connecting' | 'answering' | 'responding' | 
 /** One Upgrade request, from routing to the end of its tunnel or of the response that refused it. */
 class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   private readonly proxy: UpgradeProxy;
-  private readonly req: DownstreamRequest;
-  private readonly res: DownstreamResponse;
+  private readonly req: ClientRequest;
+  private readonly res: ClientResponse;
   private readonly handoff: UpgradeHandoff;
   private readonly log: Logger;
   private readonly startedAt: number;
@@ -83,7 +82,7 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   /** A 429's Retry-After and RateLimit fields. */
   private limitFields: string[] | undefined = undefined;
 
-  constructor(proxy: UpgradeProxy, req: DownstreamRequest, res: DownstreamResponse, handoff: UpgradeHandoff) {
+  constructor(proxy: UpgradeProxy, req: ClientRequest, res: ClientResponse, handoff: UpgradeHandoff) {
     this.proxy = proxy;
     this.req = req;
     this.res = res;

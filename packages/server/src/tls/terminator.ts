@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import tls, { type SecureContext, type TLSSocket } from 'node:tls';
-import { ACME_TLS_ALPN, ALPN_PROTOCOLS } from './alpn.ts';
+import { ACME_TLS_ALPN } from './alpn.ts';
 import { readClientHello } from './client-hello.ts';
 
 /** What a TLS listener serves at this moment: read per handshake, so a swap applies to the next one. */
@@ -23,6 +23,8 @@ export function terminate(
   socket: Socket,
   source: TlsSource,
   timeoutMs: number,
+  /** ALPN protocols offered, most preferred first (alpn.ts). */
+  protocols: readonly string[],
   onSecure: (secure: TLSSocket) => void,
   onRefused: (why: TlsRefusal) => void,
 ): void {
@@ -52,7 +54,7 @@ export function terminate(
     const secure = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext: context,
-      ALPNProtocols: validating ? [ACME_TLS_ALPN] : [...ALPN_PROTOCOLS],
+      ALPNProtocols: validating ? [ACME_TLS_ALPN] : [...protocols],
     });
     const onError = () => refuse('handshake');
     secure.once('error', onError);
@@ -62,6 +64,8 @@ export function terminate(
       clearTimeout(timer);
       secure.off('error', onError);
       secure.on('error', () => {}); // the connection's own handler comes next; 'close' follows an error
+      // As tls.Server marks its sockets once secure: node:http2 waits for 'secureConnect' while this is set.
+      (secure as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
       // A validation handshake is over once it is made: the validator only reads the certificate.
       if (validating) secure.end();
       else onSecure(secure);

@@ -132,8 +132,8 @@ export class ControlPlane implements MetricsSource {
       ['acme', JSON.stringify(this.current.acme), JSON.stringify(config.acme)],
       ['admin.listen', this.current.admin.listen, config.admin.listen],
       ['workers', String(this.current.workers), String(config.workers)],
-      ['limits.max_connections', String(this.current.limits.max_connections), String(config.limits.max_connections)],
-      ['limits.max_connections_per_ip', String(this.current.limits.max_connections_per_ip), String(config.limits.max_connections_per_ip)],
+      ['limits', JSON.stringify(this.current.limits), JSON.stringify(config.limits)],
+      ['http2', JSON.stringify(this.current.http2), JSON.stringify(config.http2)],
       ['rate_limit', JSON.stringify(redactSecrets(this.current.rate_limit)), JSON.stringify(redactSecrets(config.rate_limit))],
     ] as const) {
       if (before !== after) this.log.warn(`${what} changed from ${before} to ${after}: this takes effect on restart`);

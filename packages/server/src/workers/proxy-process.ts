@@ -81,7 +81,7 @@ export class ProxyProcess {
       if (certificates) this.certificates.push(certificates);
       const tls = certificates && { source: certificates };
       const edge = { challenges: this.challenges, redirectPort: () => this.redirectPort(listener) };
-      this.servers.push(createProxyServer(config.limits, this.serverDeps, { tls, edge, gate }));
+      this.servers.push(createProxyServer(config.limits, config.http2, this.serverDeps, { tls, edge, gate }));
     });
     this.countBackends();
   }

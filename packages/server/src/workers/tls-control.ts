@@ -5,8 +5,7 @@
  */
 import { unwatchFile, watchFile } from 'node:fs';
 import type { ChallengeSet } from '../acme/answers.ts';
-import { AcmeManager } from '../acme/manager.ts';
-import { RedisAcmeShare } from '../acme/redis-share.ts';
+import type { AcmeManager } from '../acme/manager.ts';
 import { systemRandom } from '../time.ts';
 import { formatProblems, type ConfigProblem } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -30,8 +29,8 @@ export class TlsControl {
   private link: TlsLink | undefined;
   private watched: string[] = [];
   private config: Config;
-  /** Present when the config has an `acme` section (read at start). */
-  readonly acme: AcmeManager | undefined;
+  /** Present when the config has an `acme` section (read at start), from `init`. */
+  acme: AcmeManager | undefined;
   private readonly onFileChange = (curr: { mtimeMs: number }, prev: { mtimeMs: number }) => {
     if (curr.mtimeMs !== prev.mtimeMs) void this.reloadFiles(this.config);
   };
@@ -39,18 +38,21 @@ export class TlsControl {
   constructor(config: Config, log: Logger) {
     this.config = config;
     this.log = log;
+  }
+
+  /** The ACME client and its dependencies load only when the config asks for certificates: they cost every start. */
+  private async createAcme(config: Config): Promise<AcmeManager | undefined> {
+    if (!config.acme) return undefined;
+    const [{ AcmeManager }, { RedisAcmeShare }] = await Promise.all([import('../acme/manager.ts'), import('../acme/redis-share.ts')]);
     // Instances that share a Redis cache share their orders too (one orders, the others adopt).
-    const share =
-      config.acme && config.cache.store === 'redis' ? new RedisAcmeShare(config.cache.redis.url, config.cache.redis.key_prefix, log) : undefined;
-    this.acme =
-      config.acme &&
-      new AcmeManager(config.acme, {
-        log,
-        random: systemRandom,
-        publish: (pairs) => this.setAcme(pairs),
-        publishChallenges: (set) => this.applyChallenges(set),
-        share,
-      });
+    const share = config.cache.store === 'redis' ? new RedisAcmeShare(config.cache.redis.url, config.cache.redis.key_prefix, this.log) : undefined;
+    return new AcmeManager(config.acme, {
+      log: this.log,
+      random: systemRandom,
+      publish: (pairs) => this.setAcme(pairs),
+      publishChallenges: (set) => this.applyChallenges(set),
+      share,
+    });
   }
 
   get material(): TlsMaterial {
@@ -65,6 +67,7 @@ export class TlsControl {
     const problems = await this.reloadFiles(this.config);
     if (problems.length > 0) throw new Error(`certificates refused:\n${formatProblems(problems)}`);
     this.watch(this.config);
+    this.acme = await this.createAcme(this.config);
     await this.acme?.loadStored();
   }
 

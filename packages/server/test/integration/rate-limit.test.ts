@@ -9,6 +9,7 @@ import { startBackend, type TestBackend } from '../support/backend.ts';
 import { getJson, rawExchange, sample, scrape, statusOf } from '../support/client.ts';
 import { startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 import { getFrom } from '../support/limits.ts';
+import { h2connect, h2request } from '../support/h2-client.ts';
 import type { LimitsView } from '../../src/admin/views.ts';
 
 describe('rate limits', () => {
@@ -24,6 +25,7 @@ describe('rate limits', () => {
     fulcrum = await startFulcrum({
       // 127.0.0.1 plays the proxy in front of Fulcrum; the other loopback addresses are clients.
       trusted_proxies: ['127.0.0.1', '10.0.0.0/8'],
+      http2: { h2c: true },
       pools: { web: { backends: [{ url: backend.url }] } },
       routes: [
         { match: { path_prefix: '/ip/' }, pool: 'web', rate_limit: { name: 'by-ip', rate: '3/1m' } },
@@ -130,6 +132,23 @@ describe('rate limits', () => {
     assert.match(raw, /\r\nretry-after: \d+\r\n/);
     assert.match(raw, /\r\nratelimit: "by-ip";r=0;t=\d+\r\n/);
     assert.equal(seen('/ip/'), before);
+  });
+
+  test('HTTP/2 requests go through the same limit: streams of one session spend one budget, the refused stream gets 429 and the fields', async () => {
+    const session = await h2connect(fulcrum.url);
+    try {
+      const get = () => h2request(session, { ':path': '/key/h2', 'x-api-key': 'h2-key' });
+      const [a, b] = [await get(), await get()];
+      assert.deepEqual([a.status, b.status], [200, 200]);
+      assert.match(String(b.headers.ratelimit), /^"by-key";r=0;/);
+      const refused = await get();
+      assert.equal(refused.status, 429);
+      assert.match(refused.body, /code: FUL_ERR_RATE_LIMITED/);
+      assert.ok(Number(refused.headers['retry-after']) >= 1);
+      assert.match(String(refused.headers.ratelimit), /^"by-key";r=0;t=\d+$/);
+    } finally {
+      session.close();
+    }
   });
 
   test('/metrics counts allowed and limited requests per route; /api/limits shows each limit and its recent 429s', async () => {

@@ -90,9 +90,16 @@ describe('TLS listeners', () => {
     await assert.rejects(handshake(f.ports[0]!, { servername: 'main.test', maxVersion: 'TLSv1.2' }), /protocol|version|alert/i);
   });
 
-  test('ALPN agrees http/1.1; bytes that are not a TLS hello close the connection', async () => {
+  test('ALPN agrees h2 when offered (http/1.1 with http2.tls off, or when the client offers only that); bytes that are not a TLS hello close the connection', async () => {
     const f = await start([tlsListener([main])]);
-    const h = await handshake(f.ports[0]!, { servername: 'main.test', ALPNProtocols: ['h2', 'http/1.1'] });
+    const h2 = await handshake(f.ports[0]!, { servername: 'main.test', ALPNProtocols: ['h2', 'http/1.1'] });
+    assert.equal(h2.socket.alpnProtocol, 'h2');
+    h2.socket.destroy();
+    const h1 = await handshake(f.ports[0]!, { servername: 'main.test', ALPNProtocols: ['http/1.1'] });
+    assert.equal(h1.socket.alpnProtocol, 'http/1.1');
+    h1.socket.destroy();
+    const off = await start([tlsListener([main])], { http2: { tls: false } });
+    const h = await handshake(off.ports[0]!, { servername: 'main.test', ALPNProtocols: ['h2', 'http/1.1'] });
     assert.equal(h.socket.alpnProtocol, 'http/1.1');
     h.socket.destroy();
     await assert.rejects(request(`http://127.0.0.1:${f.ports[0]}/`), /socket hang up|ECONNRESET/);

@@ -86,7 +86,10 @@ export async function spawnFulcrum(input: ConfigInput, timeoutMs = 15_000): Prom
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const ready = await new Promise<{ port: number; ports: number[]; admin: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fulcrum did not start in time:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a process left behind would keep the test file from ever ending
+      reject(new Error(`fulcrum did not start in time:\n${out}`));
+    }, timeoutMs);
     const onData = () => {
       for (const line of out.split('\n')) {
         if (!line.includes('"fulcrum ready"')) continue;

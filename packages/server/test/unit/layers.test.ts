@@ -67,4 +67,9 @@ describe('dashboard entry to the server (no-restricted-imports)', () => {
     const code = "import { LATENCY_BUCKETS_MS } from '../../../server/src/observability/stats.ts';\nexport { LATENCY_BUCKETS_MS };\n";
     assert.equal((await importProblems('packages/dashboard/src/features/new.ts', code)).length, 1);
   });
+
+  test('a dashboard module may import the server through its one entry, src/lib/server-api.ts', async () => {
+    const code = "import { LATENCY_BUCKETS_MS } from '../lib/server-api.ts';\nexport { LATENCY_BUCKETS_MS };\n";
+    assert.deepEqual(await importProblems('packages/dashboard/src/features/new.ts', code), []);
+  });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, test, vi } from 'vitest';
-import { render, screen, within } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import type { Api } from '../../lib/api.ts';
 import { counters, sample, snapshot } from '../../test-fixtures.ts';
+import { renderLive } from '../../test-live.tsx';
 import { CachePage } from './CachePage.tsx';
 import type { CacheSnapshot } from '../../lib/types.ts';
 
@@ -23,7 +24,7 @@ describe('CachePage', () => {
       topUrls: [{ name: 'example.com/a', count: 4 }, { name: 'example.com/b', count: 2 }],
       topTags: [{ name: 'blue', count: 6 }, { name: 'red', count: 4 }],
     };
-    render(<CachePage api={api} samples={[sample(1_000, snapshot({ a: counters(10) }, cache))]} />);
+    renderLive(<CachePage api={api} />, { samples: [sample(1_000, snapshot({ a: counters(10) }, cache))] });
     expect(rowsOf('Top URLs')).toEqual([['example.com/a', '4'], ['example.com/b', '2']]);
     expect(rowsOf('Top tags')).toEqual([['blue', '6'], ['red', '4']]);
   });
@@ -31,7 +32,7 @@ describe('CachePage', () => {
   test('says there are no hits yet when the top lists are empty or missing', () => {
     // topTags missing: a server from before the top lists.
     const cache: Partial<CacheSnapshot> = { topUrls: [] };
-    render(<CachePage api={api} samples={[sample(1_000, snapshot({ a: counters(1) }, cache))]} />);
+    renderLive(<CachePage api={api} />, { samples: [sample(1_000, snapshot({ a: counters(1) }, cache))] });
     for (const region of ['Top URLs', 'Top tags']) {
       expect(within(screen.getByRole('region', { name: region })).getByText('No cache hits yet.')).toBeTruthy();
       expect(within(screen.getByRole('region', { name: region })).queryByRole('table')).toBeNull();

@@ -1,15 +1,22 @@
 /** The response cache: hits, misses and stale answers over time, its size, its most hit URLs and tags, and a purge form. */
-import { useMemo, useState, type FormEvent } from 'react';
+import { memo, useMemo, useState, type FormEvent } from 'react';
 import { Chart } from '../../components/Chart.tsx';
 import { Stat } from '../../components/Stat.tsx';
 import { Empty } from '../../components/States.tsx';
 import { TopTable } from './TopTable.tsx';
 import type { Api, PurgeKind } from '../../lib/api.ts';
 import { fmtBytes, fmtPct } from '../../lib/format.ts';
+import { selectSamples, useLive } from '../../lib/live-context.ts';
 import { rateSeries } from '../../lib/rates.ts';
-import type { Sample } from '../../lib/types.ts';
 
-export function CachePage({ api, samples }: { api: Api; samples: readonly Sample[] }) {
+const LOOKUPS = [
+  { label: 'hit', color: '#16a34a' },
+  { label: 'miss', color: '#dc2626' },
+  { label: 'stale', color: '#ca8a04' },
+];
+
+export function CachePage({ api }: { api: Api }) {
+  const samples = useLive(selectSamples);
   const series = useMemo(() => rateSeries(samples), [samples]);
   const data = useMemo(() => {
     const t = series.map((r) => r.t / 1000);
@@ -31,15 +38,7 @@ export function CachePage({ api, samples }: { api: Api; samples: readonly Sample
           </div>
           {series.length > 0 && (
             <div className="charts">
-              <Chart
-                title="Lookups per second"
-                series={[
-                  { label: 'hit', color: '#16a34a' },
-                  { label: 'miss', color: '#dc2626' },
-                  { label: 'stale', color: '#ca8a04' },
-                ]}
-                data={data}
-              />
+              <Chart title="Lookups per second" series={LOOKUPS} data={data} />
             </div>
           )}
           <div>
@@ -53,7 +52,8 @@ export function CachePage({ api, samples }: { api: Api; samples: readonly Sample
   );
 }
 
-function PurgeForm({ api }: { api: Api }) {
+/** Its own state only: a statistics tick does not re-render it (memo). */
+const PurgeForm = memo(function PurgeForm({ api }: { api: Api }) {
   const [kind, setKind] = useState<PurgeKind>('url');
   const [value, setValue] = useState('');
   const [result, setResult] = useState<{ ok: boolean; text: string } | undefined>();
@@ -80,4 +80,4 @@ function PurgeForm({ api }: { api: Api }) {
       {result && <p className={result.ok ? 'ok' : 'error'} role="status">{result.text}</p>}
     </form>
   );
-}
+});

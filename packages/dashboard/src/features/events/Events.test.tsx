@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { render, screen, within } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import type { Api } from '../../lib/api.ts';
 import type { FulcrumEvent } from '../../lib/types.ts';
+import { renderLive } from '../../test-live.tsx';
 import { Events } from './Events.tsx';
 
 const past: FulcrumEvent[] = [
@@ -14,10 +15,10 @@ const api = { events: async () => past } as unknown as Api;
 describe('Events', () => {
   test('lists the events before the page opened and the live ones, newest first, each once', async () => {
     const live: FulcrumEvent[] = [
-      { at: '2026-11-26T10:00:09.000Z', type: 'cache-purge', kind: 'tag', value: 'red' },
       past[1]!, // also in the history: shown once
+      { at: '2026-11-26T10:00:09.000Z', type: 'cache-purge', kind: 'tag', value: 'red' },
     ];
-    render(<Events api={api} live={live} />);
+    renderLive(<Events api={api} />, { events: live });
     const list = await screen.findByRole('list', { name: 'Events' });
     await within(list).findByText('config-reloaded');
     const items = within(list).getAllByRole('listitem').map((li) => li.textContent ?? '');
@@ -29,7 +30,7 @@ describe('Events', () => {
   });
 
   test('says what will show there when nothing has happened yet', async () => {
-    render(<Events api={{ events: async () => [] } as unknown as Api} live={[]} />);
+    renderLive(<Events api={{ events: async () => [] } as unknown as Api} />);
     expect(await screen.findByText(/No events yet/)).toBeTruthy();
   });
 });

@@ -2,16 +2,24 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Empty } from '../../components/States.tsx';
 import type { Api } from '../../lib/api.ts';
+import { selectEvents, useLive } from '../../lib/live-context.ts';
 import type { FulcrumEvent } from '../../lib/types.ts';
 
 function describe(e: FulcrumEvent): string {
-  const { at: _at, type: _type, ...rest } = e;
-  if (e.type === 'backend-state') return `${String(e.pool)} ${String(e.backend)}: ${String(e.from)} → ${String(e.to)} (${String(e.reason)})`;
-  if (e.type === 'cache-purge') return `${String(e.kind)} ${String(e.value)}`;
-  return Object.keys(rest).length === 0 ? '' : JSON.stringify(rest);
+  switch (e.type) {
+    case 'backend-state':
+      return `${e.pool} ${e.backend}: ${e.from} → ${e.to} (${e.reason})`;
+    case 'cache-purge':
+      return `${e.kind} ${e.value}`;
+    default: {
+      const { at: _at, type: _type, ...rest } = e;
+      return Object.keys(rest).length === 0 ? '' : JSON.stringify(rest);
+    }
+  }
 }
 
-export function Events({ api, live }: { api: Api; live: readonly FulcrumEvent[] }) {
+export function Events({ api }: { api: Api }) {
+  const live = useLive(selectEvents);
   const [past, setPast] = useState<FulcrumEvent[]>([]);
   useEffect(() => {
     const ctl = new AbortController();

@@ -4,10 +4,20 @@ import { Chart } from '../../components/Chart.tsx';
 import { Stat } from '../../components/Stat.tsx';
 import { Empty } from '../../components/States.tsx';
 import { fmtMs, fmtPct, fmtRate } from '../../lib/format.ts';
+import { selectSamples, useLive } from '../../lib/live-context.ts';
 import { rateSeries } from '../../lib/rates.ts';
-import type { Sample } from '../../lib/types.ts';
 
-export function Overview({ samples }: { samples: readonly Sample[] }) {
+// Constant series: a chart rebuilds only when its series change.
+const RPS = [{ label: 'req/s', color: '#2563eb' }];
+const ERRORS = [{ label: '% 5xx', color: '#dc2626' }];
+const LATENCY = [
+  { label: 'p50', color: '#16a34a' },
+  { label: 'p95', color: '#ca8a04' },
+  { label: 'p99', color: '#dc2626' },
+];
+
+export function Overview() {
+  const samples = useLive(selectSamples);
   const series = useMemo(() => rateSeries(samples), [samples]);
   const last = series[series.length - 1];
   const data = useMemo(() => {
@@ -36,18 +46,9 @@ export function Overview({ samples }: { samples: readonly Sample[] }) {
         <Empty>Rates appear after the second snapshot (one second).</Empty>
       ) : (
         <div className="charts">
-          <Chart title="Requests per second" series={[{ label: 'req/s', color: '#2563eb' }]} data={data.rps} />
-          <Chart title="Error rate (5xx)" series={[{ label: '% 5xx', color: '#dc2626' }]} data={data.errors} unit="%" />
-          <Chart
-            title="Latency"
-            series={[
-              { label: 'p50', color: '#16a34a' },
-              { label: 'p95', color: '#ca8a04' },
-              { label: 'p99', color: '#dc2626' },
-            ]}
-            data={data.latency}
-            unit=" ms"
-          />
+          <Chart title="Requests per second" series={RPS} data={data.rps} />
+          <Chart title="Error rate (5xx)" series={ERRORS} data={data.errors} unit="%" />
+          <Chart title="Latency" series={LATENCY} data={data.latency} unit=" ms" />
         </div>
       )}
     </section>

@@ -1,9 +1,12 @@
-/** One pool's backends: state, weight (settable), share of traffic, in-flight, latency, errors, Drain/Undrain; and
- * the pool's algorithm (switchable), with the outcome of the last change to this pool shown inline. */
-import { fmtMs, fmtPct } from '../../lib/format.ts';
-import type { Algorithm, PoolView } from '../../lib/types.ts';
+/** One pool's backends (a row each) and the pool's algorithm (switchable), with the outcome of the last change to
+ * this pool shown inline. */
+import { memo, useCallback } from 'react';
+import { useLive } from '../../lib/live-context.ts';
+import type { LiveState } from '../../lib/live-store.ts';
+import type { PoolView } from '../../lib/types.ts';
 import { AlgorithmSelect } from './AlgorithmSelect.tsx';
-import { WeightControl } from './WeightControl.tsx';
+import { BackendRow, type PoolActions } from './BackendRow.tsx';
+import { poolSummary } from './figures.ts';
 
 /** The outcome of the last runtime change, shown in its pool's card. */
 export interface Note {
@@ -14,25 +17,21 @@ export interface Note {
 }
 
 export interface PoolTableProps {
+  /** From GET /api/pools: the same object until the pools are fetched again. */
   pool: PoolView;
-  /** Share of the pool's recent requests per backend id (0..1), when there was traffic. */
-  shares: Record<string, number> | undefined;
+  /** The backend id or pool name whose change is under way. */
   busy: string | undefined;
-  onDrain(pool: string, backend: string): void;
-  onUndrain(pool: string, backend: string): void;
-  onWeight(pool: string, backend: string, weight: number): void;
-  onAlgorithm(pool: string, algorithm: Algorithm): void;
+  actions: PoolActions;
   /** The last change's outcome, when it was to this pool. */
   note?: Note | undefined;
 }
 
-export function PoolTable({ pool, shares, busy, onDrain, onUndrain, onWeight, onAlgorithm, note }: PoolTableProps) {
+/** Memo: re-rendered when its pool is fetched again or a change starts or ends, not on statistics ticks. */
+export const PoolTable = memo(function PoolTable({ pool, busy, actions, note }: PoolTableProps) {
   return (
     <section className="card" aria-label={`pool ${pool.name}`}>
-      <h2>
-        {pool.name} <small>{pool.algorithm} · {pool.requests} requests · errors {fmtPct(pool.errorRate)}</small>
-      </h2>
-      <AlgorithmSelect pool={pool.name} algorithm={pool.algorithm} busy={busy === pool.name} onSwitch={(a) => onAlgorithm(pool.name, a)} />
+      <PoolHeading pool={pool} />
+      <AlgorithmSelect pool={pool.name} algorithm={pool.algorithm} busy={busy === pool.name} onSwitch={(to) => actions.setAlgorithm(pool.name, pool.algorithm, to)} />
       {note && <NoteLine note={note} />}
       {pool.backends.length === 0 ? (
         <p className="empty">No backends in this pool.</p>
@@ -52,51 +51,25 @@ export function PoolTable({ pool, shares, busy, onDrain, onUndrain, onWeight, on
               </tr>
             </thead>
             <tbody>
-              {pool.backends.map((b) => {
-                const errors = Object.values(b.errors).reduce((a, n) => a + n, 0);
-                const draining = b.state === 'draining';
-                return (
-                  <tr key={b.id} data-backend={b.id}>
-                    <td className="mono">
-                      {b.id}
-                      {b.registered && (
-                        <span className="registered" title="Registered itself through the admin API: removed when its heartbeats stop">
-                          registered
-                        </span>
-                      )}
-                    </td>
-                    <td>
-                      <span className={`state state-${b.state}`}>{b.state}</span>
-                    </td>
-                    <td>
-                      <WeightControl backend={b.id} weight={b.weight} busy={busy === b.id} onSet={(w) => onWeight(pool.name, b.id, w)} />
-                    </td>
-                    <td>{shares?.[b.id] === undefined ? '—' : fmtPct(shares[b.id])}</td>
-                    <td>{b.inFlight}</td>
-                    <td>
-                      {fmtMs(b.latencyMs.p50)} / {fmtMs(b.latencyMs.p99)}
-                    </td>
-                    <td>
-                      {errors} ({fmtPct(b.errorRate)} 5xx)
-                    </td>
-                    <td>
-                      <button
-                        type="button"
-                        disabled={busy === b.id}
-                        onClick={() => (draining ? onUndrain(pool.name, b.id) : onDrain(pool.name, b.id))}
-                        aria-label={`${draining ? 'Undrain' : 'Drain'} ${b.id}`}
-                      >
-                        {draining ? 'Undrain' : 'Drain'}
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
+              {pool.backends.map((b) => (
+                <BackendRow key={b.id} pool={pool.name} backend={b} busy={busy === b.id} actions={actions} />
+              ))}
             </tbody>
           </table>
         </div>
       )}
     </section>
+  );
+});
+
+/** The pool's name, algorithm, requests and error rate: the part of the card that moves with each tick. */
+function PoolHeading({ pool }: { pool: PoolView }) {
+  const select = useCallback((s: LiveState) => poolSummary(s, pool), [pool]);
+  const summary = useLive(select);
+  return (
+    <h2>
+      {pool.name} <small>{summary}</small>
+    </h2>
   );
 }
 

@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { createApi } from '../../lib/api.ts';
 import type { BackendState } from '../../lib/types.ts';
 import { backend, pool } from '../../test-fixtures.ts';
+import { renderLive } from '../../test-live.tsx';
 import { PoolsPage } from './PoolsPage.tsx';
 
 const BASE = 'http://admin.test/';
@@ -42,7 +43,7 @@ const api = createApi(() => 'the-token', BASE);
 
 describe('PoolsPage', () => {
   test('lists each backend of a pool with its state and says runtime changes are not persisted', async () => {
-    render(<PoolsPage api={api} samples={[]} />);
+    renderLive(<PoolsPage api={api} />, { api });
     expect(await screen.findByText('http://b1')).toBeTruthy();
     expect(screen.getAllByText('healthy')).toHaveLength(2);
     expect(screen.getByText(/not written to the config file/)).toBeTruthy();
@@ -50,7 +51,7 @@ describe('PoolsPage', () => {
 
   test('a backend that registered itself is listed like the others, marked registered', async () => {
     server.use(http.get(`${BASE}api/pools`, () => HttpResponse.json([pool('web', [backend('http://b0'), { ...backend('http://b2'), registered: true }])])));
-    render(<PoolsPage api={api} samples={[]} />);
+    renderLive(<PoolsPage api={api} />, { api });
     const row = (await screen.findByRole('button', { name: 'Drain http://b2' })).closest('tr')!;
     expect(row.textContent).toContain('registered');
     expect(screen.getAllByText('registered')).toHaveLength(1);
@@ -58,7 +59,7 @@ describe('PoolsPage', () => {
 
   test('Drain asks for confirmation, then POSTs the drain with the token and shows the new state', async () => {
     const confirm = vi.fn(() => true);
-    render(<PoolsPage api={api} samples={[]} confirm={confirm} />);
+    renderLive(<PoolsPage api={api} confirm={confirm} />, { api });
     fireEvent.click(await screen.findByRole('button', { name: 'Drain http://b1' }));
     expect(confirm).toHaveBeenCalledWith(expect.stringContaining('http://b1'));
     await waitFor(() => expect(drains).toHaveLength(1));
@@ -69,14 +70,14 @@ describe('PoolsPage', () => {
 
   test('a drain that is not confirmed sends nothing', async () => {
     const drain = vi.fn(api.drain);
-    render(<PoolsPage api={{ ...api, drain }} samples={[]} confirm={() => false} />);
+    renderLive(<PoolsPage api={{ ...api, drain }} confirm={() => false} />, { api });
     fireEvent.click(await screen.findByRole('button', { name: 'Drain http://b1' }));
     expect(drain).not.toHaveBeenCalled();
     expect(screen.getByRole('button', { name: 'Drain http://b1' })).toBeTruthy();
   });
 
   test('Set posts the typed weight for that backend with the token and shows the new weight', async () => {
-    render(<PoolsPage api={api} samples={[]} />);
+    renderLive(<PoolsPage api={api} />, { api });
     const input = await screen.findByRole('spinbutton', { name: 'Weight of http://b1' });
     fireEvent.change(input, { target: { value: '7' } });
     fireEvent.click(screen.getByRole('button', { name: 'Set weight of http://b1' }));
@@ -87,7 +88,7 @@ describe('PoolsPage', () => {
 
   test('a weight outside 1..1000 is refused inline and sends nothing', async () => {
     const setWeight = vi.fn(api.setWeight);
-    render(<PoolsPage api={{ ...api, setWeight }} samples={[]} />);
+    renderLive(<PoolsPage api={{ ...api, setWeight }} />, { api });
     fireEvent.change(await screen.findByRole('spinbutton', { name: 'Weight of http://b1' }), { target: { value: '1001' } });
     fireEvent.click(screen.getByRole('button', { name: 'Set weight of http://b1' }));
     expect(screen.getByRole('alert').textContent).toContain('from 1 to 1000');
@@ -100,7 +101,7 @@ describe('PoolsPage', () => {
         HttpResponse.json({ error: { code: 'INVALID', message: 'invalid weight', details: [{ path: 'weight', message: 'must be ≤ 1000' }] } }, { status: 422 }),
       ),
     );
-    render(<PoolsPage api={api} samples={[]} />);
+    renderLive(<PoolsPage api={api} />, { api });
     fireEvent.click(await screen.findByRole('button', { name: 'Set weight of http://b0' }));
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('Setting the weight failed: invalid weight');
@@ -109,7 +110,7 @@ describe('PoolsPage', () => {
 
   test('switching the algorithm asks for confirmation, warning of lost affinity, then posts it with the token', async () => {
     const confirm = vi.fn(() => true);
-    render(<PoolsPage api={api} samples={[]} confirm={confirm} />);
+    renderLive(<PoolsPage api={api} confirm={confirm} />, { api });
     fireEvent.change(await screen.findByRole('combobox', { name: 'Algorithm of pool web' }), { target: { value: 'least-connections' } });
     expect(confirm).toHaveBeenCalledWith(expect.stringMatching(/round-robin to least-connections.*affinity/));
     await waitFor(() => expect(posts).toHaveLength(1));
@@ -119,7 +120,7 @@ describe('PoolsPage', () => {
 
   test('an algorithm switch that is not confirmed sends nothing and keeps the select on the current algorithm', async () => {
     const setAlgorithm = vi.fn(api.setAlgorithm);
-    render(<PoolsPage api={{ ...api, setAlgorithm }} samples={[]} confirm={() => false} />);
+    renderLive(<PoolsPage api={{ ...api, setAlgorithm }} confirm={() => false} />, { api });
     const select = await screen.findByRole('combobox', { name: 'Algorithm of pool web' });
     fireEvent.change(select, { target: { value: 'sticky' } });
     expect(setAlgorithm).not.toHaveBeenCalled();
@@ -127,7 +128,7 @@ describe('PoolsPage', () => {
   });
 
   test('offers every algorithm the server knows', async () => {
-    render(<PoolsPage api={api} samples={[]} />);
+    renderLive(<PoolsPage api={api} />, { api });
     const select = await screen.findByRole('combobox', { name: 'Algorithm of pool web' });
     expect([...(select as HTMLSelectElement).options].map((o) => o.value)).toEqual([
       'round-robin',

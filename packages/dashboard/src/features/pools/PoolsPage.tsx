@@ -3,56 +3,62 @@
 import { useMemo, useState } from 'react';
 import { Empty, ErrorNote, Loading } from '../../components/States.tsx';
 import { ApiError, type Api } from '../../lib/api.ts';
-import { backendShares } from '../../lib/rates.ts';
-import type { Algorithm, Sample } from '../../lib/types.ts';
+import { useLiveStore } from '../../lib/live-context.ts';
+import type { PoolActions } from './BackendRow.tsx';
 import { PoolTable, type Note } from './PoolTable.tsx';
 import { usePools } from './use-pools.ts';
 
 export interface PoolsPageProps {
   api: Api;
-  samples: readonly Sample[];
-  only?: string;
+  only?: string | undefined;
   confirm?: (message: string) => boolean;
 }
 
-export function PoolsPage({ api, samples, only, confirm = (m) => window.confirm(m) }: PoolsPageProps) {
-  // Refetched on every new statistics sample (its time, not the count: the count stops at the history limit).
-  const { pools, error, reload } = usePools(api, samples.at(-1)?.t);
-  const shares = useMemo(() => backendShares(samples), [samples]);
+const askTheBrowser = (message: string) => window.confirm(message);
+
+export function PoolsPage({ api, only, confirm = askTheBrowser }: PoolsPageProps) {
+  // Fetched when shown, then again only when an event says the pools changed: the figures that move with each
+  // tick are read from the live stream by each row.
+  const { views: pools, error } = usePools();
+  const store = useLiveStore();
   const [busy, setBusy] = useState<string | undefined>();
   const [note, setNote] = useState<Note | undefined>();
 
-  /** Runs one change with `key` (a backend id or the pool name) busy, and notes its outcome in the pool's card. */
-  async function change(pool: string, key: string, what: string, run: () => Promise<string>) {
-    setBusy(key);
-    try {
-      setNote({ pool, ok: true, text: await run() });
-    } catch (e) {
-      const details = e instanceof ApiError ? e.details.map((d) => `${d.path}: ${d.message}`) : [];
-      setNote({ pool, ok: false, text: `${what} failed: ${e instanceof Error ? e.message : String(e)}`, details });
-    } finally {
-      setBusy(undefined);
-      reload();
+  const actions = useMemo((): PoolActions => {
+    /** Runs one change with `key` (a backend id or the pool name) busy, and notes its outcome in the pool's card. */
+    async function change(pool: string, key: string, what: string, run: () => Promise<string>) {
+      setBusy(key);
+      try {
+        setNote({ pool, ok: true, text: await run() });
+      } catch (e) {
+        const details = e instanceof ApiError ? e.details.map((d) => `${d.path}: ${d.message}`) : [];
+        setNote({ pool, ok: false, text: `${what} failed: ${e instanceof Error ? e.message : String(e)}`, details });
+      } finally {
+        setBusy(undefined);
+        // The event that the change causes would refetch too; this does not wait for it.
+        store.refreshPools();
+      }
     }
-  }
-
-  function act(action: 'drain' | 'undrain', pool: string, backend: string) {
-    if (action === 'drain' && !confirm(`Drain ${backend} in pool ${pool}? It gets no new requests until undrained.`)) return;
-    void change(pool, backend, action, async () => `${backend} is now ${(await api[action](pool, backend)).state}.`);
-  }
-
-  function setWeight(pool: string, backend: string, weight: number) {
-    void change(pool, backend, 'Setting the weight', async () => `${backend} now has weight ${(await api.setWeight(pool, backend, weight)).weight}.`);
-  }
-
-  function setAlgorithm(pool: string, from: string, to: Algorithm) {
-    if (to === from) return;
-    const message =
-      `Switch pool ${pool} from ${from} to ${to}? The balancer's state starts afresh: ` +
-      'affinity is lost (clients pinned by sticky or consistent-hash may move to another backend).';
-    if (!confirm(message)) return;
-    void change(pool, pool, 'Switching the algorithm', async () => `Pool ${pool} now balances with ${(await api.setAlgorithm(pool, to)).algorithm}.`);
-  }
+    const drainOrUndrain = (action: 'drain' | 'undrain') => (pool: string, backend: string) => {
+      if (action === 'drain' && !confirm(`Drain ${backend} in pool ${pool}? It gets no new requests until undrained.`)) return;
+      void change(pool, backend, action, async () => `${backend} is now ${(await api[action](pool, backend)).state}.`);
+    };
+    return {
+      drain: drainOrUndrain('drain'),
+      undrain: drainOrUndrain('undrain'),
+      setWeight(pool, backend, weight) {
+        void change(pool, backend, 'Setting the weight', async () => `${backend} now has weight ${(await api.setWeight(pool, backend, weight)).weight}.`);
+      },
+      setAlgorithm(pool, from, to) {
+        if (to === from) return;
+        const message =
+          `Switch pool ${pool} from ${from} to ${to}? The balancer's state starts afresh: ` +
+          'affinity is lost (clients pinned by sticky or consistent-hash may move to another backend).';
+        if (!confirm(message)) return;
+        void change(pool, pool, 'Switching the algorithm', async () => `Pool ${pool} now balances with ${(await api.setAlgorithm(pool, to)).algorithm}.`);
+      },
+    };
+  }, [api, confirm, store]);
 
   if (error !== undefined && pools === undefined) return <ErrorNote>Could not load the pools: {error}</ErrorNote>;
   if (pools === undefined) return <Loading what="pools" />;
@@ -65,17 +71,7 @@ export function PoolsPage({ api, samples, only, confirm = (m) => window.confirm(
       </p>
       {shown.length === 0 ? <Empty>{only === undefined ? 'No pools configured.' : `No pool named ${only}.`}</Empty> : null}
       {shown.map((p) => (
-        <PoolTable
-          key={p.name}
-          pool={p}
-          shares={shares[p.name]}
-          busy={busy}
-          onDrain={(a, b) => act('drain', a, b)}
-          onUndrain={(a, b) => act('undrain', a, b)}
-          onWeight={setWeight}
-          onAlgorithm={(a, to) => setAlgorithm(a, p.algorithm, to)}
-          note={note?.pool === p.name ? note : undefined}
-        />
+        <PoolTable key={p.name} pool={p} busy={busy} actions={actions} note={note?.pool === p.name ? note : undefined} />
       ))}
     </section>
   );

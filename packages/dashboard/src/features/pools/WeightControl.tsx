@@ -1,5 +1,5 @@
 /** A backend's weight: a number input (1..1000) and Set, which POSTs the weight; bad input is refused inline. */
-import { useRef, useState, type FormEvent } from 'react';
+import { memo, useRef, useState, type FormEvent } from 'react';
 import { WEIGHT_MAX, WEIGHT_MIN } from '../../lib/types.ts';
 
 export interface WeightControlProps {
@@ -18,13 +18,14 @@ export function parseWeight(text: string): { weight: number } | { problem: strin
   return { weight: n };
 }
 
-export function WeightControl({ backend, weight, busy, onSet }: WeightControlProps) {
+/** Memo: its row re-renders with each tick's figures; the weight and the draft do not change with them. */
+export const WeightControl = memo(function WeightControl({ backend, weight, busy, onSet }: WeightControlProps) {
   const [draft, setDraft] = useState(String(weight));
   const [problem, setProblem] = useState<string | undefined>();
   const input = useRef<HTMLInputElement>(null);
-  // The table is refetched every second: follow the server's weight when it changes, not on every refetch. Done
-  // while rendering (React's "adjusting state when a prop changes"): an effect would also run after mounting,
-  // and could overwrite what was typed in between.
+  // The pools are fetched again after every change to them: follow the server's weight when it changes, not on
+  // every fetch. Done while rendering (React's "adjusting state when a prop changes"): an effect would also run
+  // after mounting, and could overwrite what was typed in between.
   const [shownWeight, setShownWeight] = useState(weight);
   if (weight !== shownWeight) {
     setShownWeight(weight);
@@ -33,7 +34,7 @@ export function WeightControl({ backend, weight, busy, onSet }: WeightControlPro
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    // What the field shows now: a refetch may have re-rendered since the last keystroke.
+    // What the field shows now: a fetch may have re-rendered since the last keystroke.
     const parsed = parseWeight(input.current?.value ?? draft);
     if ('problem' in parsed) return setProblem(parsed.problem);
     setProblem(undefined);
@@ -63,4 +64,4 @@ export function WeightControl({ backend, weight, busy, onSet }: WeightControlPro
       )}
     </form>
   );
-}
+});

@@ -2,12 +2,13 @@
 import { useMemo } from 'react';
 import { Empty } from '../../components/States.tsx';
 import { fmtPct } from '../../lib/format.ts';
+import { selectSamples, useLive } from '../../lib/live-context.ts';
 import { backendShares } from '../../lib/rates.ts';
-import type { Sample } from '../../lib/types.ts';
 
 const WINDOW = 5;
 
-export function Traffic({ samples }: { samples: readonly Sample[] }) {
+export function Traffic() {
+  const samples = useLive(selectSamples);
   const shares = useMemo(() => backendShares(samples, WINDOW), [samples]);
   if (samples.length < 2) return <Empty>Waiting for two statistics snapshots…</Empty>;
   const pools = Object.entries(shares);
