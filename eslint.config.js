@@ -9,14 +9,14 @@ import { js, layers, reactHooks, tseslint } from '@fulcrum/lint';
 const DASHBOARD_SERVER_ENTRY = 'packages/dashboard/src/lib/server-api.ts';
 
 // packages/server/src, bottom to top: what each unit may import besides itself.
-//   cli → admin / proxy / workers → upstream / downstream / balancing / health / cache / tls / acme
+//   cli → admin / proxy / workers → upstream / downstream / balancing / health / cache / tls / acme / limits
 //       → observability / config / http1 → errors / time / uri
 // Units on one row may import each other, except balancing and health. Nothing imports cli; only workers (which
 // wires a process: the proxy server, the admin server) imports proxy and admin; admin reaches the workers only
 // through the control plane's types.
 const LEAVES = ['errors', 'time', 'uri'];
 const BASE = [...LEAVES, 'config', 'observability', 'http1'];
-const DOMAIN = ['upstream', 'downstream', 'balancing', 'health', 'cache', 'tls', 'acme'];
+const DOMAIN = ['upstream', 'downstream', 'balancing', 'health', 'cache', 'tls', 'acme', 'limits'];
 const SERVER_LAYERS = {
   errors: [],
   time: [],
@@ -33,6 +33,7 @@ const SERVER_LAYERS = {
   health: [...BASE, ...DOMAIN.filter((u) => u !== 'balancing')],
   tls: [...BASE, ...DOMAIN], // termination: ClientHello, certificate sets, material from files
   acme: [...BASE, ...DOMAIN], // automatic certificates; its Redis sharing uses cache's connection settings
+  limits: [...BASE, ...DOMAIN], // rate and connection limits; the Redis store uses cache's connection settings
   proxy: [...BASE, ...DOMAIN],
   admin: [
     ...BASE,

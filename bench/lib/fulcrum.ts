@@ -30,6 +30,8 @@ export interface FulcrumOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** The top-level `http2` section; left out when undefined. */
   readonly http2?: object;
+  /** More top-level sections (`rate_limit`, `limits`), as in the config. */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** The reason Fulcrum cannot run at all, or undefined when its binary is there. */
@@ -92,6 +94,7 @@ async function startOnce(
     ...(opts.routes === undefined ? {} : { routes: opts.routes }),
     ...(opts.cache === undefined ? {} : { cache: opts.cache }),
     ...(opts.http2 === undefined ? {} : { http2: opts.http2 }),
+    ...opts.extra,
   };
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name.replace(/[^A-Za-z0-9_-]+/g, '-')}.yaml`);

@@ -11,6 +11,8 @@ export interface WrkOptions {
   readonly durationSec: number;
   /** A request slower than this counts as a timeout. */
   readonly timeoutSec?: number;
+  /** Request fields, as wrk's -H takes them (`Connection: close`: a new connection per request). */
+  readonly headers?: readonly string[];
 }
 
 export interface WrkResult {
@@ -34,6 +36,7 @@ export async function runWrk(group: ProcessGroup, opts: WrkOptions): Promise<Wrk
     `-d${opts.durationSec}s`,
     `--timeout`,
     `${opts.timeoutSec ?? 5}s`,
+    ...(opts.headers ?? []).flatMap((h) => ['-H', h]),
     '-s',
     REPORT_SCRIPT,
     opts.url,

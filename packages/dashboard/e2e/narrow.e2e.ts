@@ -31,7 +31,7 @@ after(async () => {
 test('in a 400 px wide window every view fits the width: no sideways scrolling', async () => {
   const page = await browser.context.newPage();
   await page.setViewportSize({ width: 400, height: 800 });
-  for (const view of ['', '#/pools', '#/traffic', '#/cache', '#/events']) {
+  for (const view of ['', '#/pools', '#/traffic', '#/cache', '#/limits', '#/events']) {
     await page.goto(`${fulcrum.adminUrl}/${view}`);
     // Views render from the API and the live stream: wait until the first statistics arrived.
     await page.getByText('live', { exact: true }).first().waitFor({ timeout: 10_000 });

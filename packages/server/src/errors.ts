@@ -23,6 +23,7 @@ export const ERRORS = {
   FUL_ERR_CLIENT_TIMEOUT: { status: 408, source: 'client', retry: 'no', message: 'request head not received in time' },
   FUL_ERR_CLIENT_BODY_TIMEOUT: { status: 408, source: 'client', retry: 'no', message: 'request body not received in time' },
   FUL_ERR_EXPECTATION_FAILED: { status: 417, source: 'client', retry: 'no', message: 'unsupported expectation' },
+  FUL_ERR_RATE_LIMITED: { status: 429, source: 'client', retry: 'no', message: "over this route's rate limit" },
   FUL_ERR_CLIENT_ABORTED: { status: 499, source: 'client', retry: 'no', message: 'client closed the request' },
   FUL_ERR_NO_BACKEND: { status: 503, source: 'internal', retry: 'no', message: 'no backend available' },
   FUL_ERR_CIRCUIT_OPEN: { status: 503, source: 'internal', retry: 'yes', message: 'backend at its connection limit' },

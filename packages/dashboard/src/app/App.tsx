@@ -3,6 +3,7 @@ import { LiveBadge, StaleBanner } from '../components/States.tsx';
 import { ReloadConfig } from '../features/config/ReloadConfig.tsx';
 import { CachePage } from '../features/cache/CachePage.tsx';
 import { Events } from '../features/events/Events.tsx';
+import { LimitsPanel } from '../features/limits/LimitsPanel.tsx';
 import { Overview } from '../features/overview/Overview.tsx';
 import { PoolsPage } from '../features/pools/PoolsPage.tsx';
 import { Traffic } from '../features/traffic/Traffic.tsx';
@@ -15,7 +16,7 @@ import { storedToken, useToken } from '../lib/token.ts';
 import { UpdateTiming } from '../lib/update-timing.ts';
 import { useRoute, VIEWS } from './use-route.ts';
 
-const TITLES = { overview: 'Overview', pools: 'Pools & backends', traffic: 'Traffic', cache: 'Cache', events: 'Events' } as const;
+const TITLES = { overview: 'Overview', pools: 'Pools & backends', traffic: 'Traffic', cache: 'Cache', limits: 'Limits', events: 'Events' } as const;
 
 /**
  * The shell: header, navigation and the current view. It holds the live store and opens the stream into it, but
@@ -62,6 +63,7 @@ export function App() {
           {route.view === 'pools' && <PoolsPage api={api} only={route.detail} />}
           {route.view === 'traffic' && <Traffic />}
           {route.view === 'cache' && <CachePage api={api} />}
+          {route.view === 'limits' && <LimitsPanel api={api} />}
           {route.view === 'events' && <Events api={api} />}
         </main>
       </div>

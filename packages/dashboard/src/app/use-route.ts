@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 
-export const VIEWS = ['overview', 'pools', 'traffic', 'cache', 'events'] as const;
+export const VIEWS = ['overview', 'pools', 'traffic', 'cache', 'limits', 'events'] as const;
 export type View = (typeof VIEWS)[number];
 
 export interface Route {

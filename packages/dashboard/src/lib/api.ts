@@ -2,7 +2,7 @@
  * The one client of the admin API: fetch, relative to the page (the admin listener serves both), with the admin
  * token as a bearer token and `Content-Type: application/json` on every mutation. Errors carry the API's `{ error: { code, message, details } }`.
  */
-import type { Algorithm, FulcrumEvent, PoolView } from './types.ts';
+import type { Algorithm, FulcrumEvent, LimitsView, PoolView } from './types.ts';
 
 /** One problem of an invalid input or config, by path (`pools.web.backends[0].url`). */
 export interface Problem {
@@ -32,6 +32,8 @@ export type PurgeKind = 'url' | 'prefix' | 'tag';
 export interface Api {
   pools(signal?: AbortSignal): Promise<PoolView[]>;
   events(signal?: AbortSignal): Promise<FulcrumEvent[]>;
+  /** GET /api/limits: each route's rate limit and its 429s, and the connection limits. */
+  limits(signal?: AbortSignal): Promise<LimitsView>;
   drain(pool: string, backend: string): Promise<{ state: string; persisted: boolean }>;
   undrain(pool: string, backend: string): Promise<{ state: string; persisted: boolean }>;
   setWeight(pool: string, backend: string, weight: number): Promise<RuntimeReply & { backend: string; weight: number }>;
@@ -63,6 +65,7 @@ export function createApi(getToken: () => string, base: string = document.baseUR
   return {
     pools: (signal) => call('GET', 'api/pools', undefined, signal),
     events: (signal) => call('GET', 'api/events', undefined, signal),
+    limits: (signal) => call('GET', 'api/limits', undefined, signal),
     drain: (pool, backend) => call('POST', backendPath(pool, backend, 'drain')),
     undrain: (pool, backend) => call('POST', backendPath(pool, backend, 'undrain')),
     setWeight: (pool, backend, weight) => call('POST', backendPath(pool, backend, 'weight'), { weight }),

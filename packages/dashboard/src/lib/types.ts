@@ -5,7 +5,7 @@
  */
 import type { ALGORITHMS as SERVER_ALGORITHMS, StatsSnapshot, WEIGHT_MAX as SERVER_WEIGHT_MAX, WEIGHT_MIN as SERVER_WEIGHT_MIN } from './server-api.ts';
 
-export type { BackendState, BackendView, CacheSnapshot, Counters, FulcrumEvent, PoolCounters, PoolView, StatsSnapshot, StreamEvents } from './server-api.ts';
+export type { BackendState, BackendView, CacheSnapshot, Counters, FulcrumEvent, LimitsView, PoolCounters, PoolView, RouteLimitView, StatsSnapshot, StreamEvents } from './server-api.ts';
 
 /** The balancing algorithms. */
 export const ALGORITHMS: typeof SERVER_ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'random', 'p2c-ewma', 'consistent-hash', 'sticky', 'least-load'];

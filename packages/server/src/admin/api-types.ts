@@ -6,8 +6,8 @@
  * types only (`typeof ALGORITHMS`): the dashboard keeps copies that a drift fails to type check.
  */
 
-// The admin API's views (GET /api/pools).
-export type { BackendView, PoolView } from './views.ts';
+// The admin API's views (GET /api/pools, GET /api/limits).
+export type { BackendView, LimitsView, PoolView, RouteLimitView } from './views.ts';
 export type { BackendState } from '../upstream/backend.ts';
 
 // The statistics, as GET /api/stats and the stream's `stats` events send them.

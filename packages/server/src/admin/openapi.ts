@@ -86,6 +86,41 @@ export const OPENAPI = {
           topTags: { description: 'Up to 10 tags with the most hits, as topUrls; a hit counts once for each tag of its entry.', type: 'array', maxItems: 10, items: ref('TopEntry') },
         },
       },
+      Limits: {
+        type: 'object',
+        properties: {
+          store: { enum: ['memory', 'redis'], description: 'Where counters live: the instance\'s memory, or a Redis shared by the instances using it.' },
+          fallbacks: { type: 'integer', description: 'Decisions the instance\'s own counters took because Redis failed or was slow.' },
+          routes: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                name: { type: 'string', description: 'The policy name, as in RateLimit headers and the `route` label of metrics.' },
+                route: { type: 'integer', description: 'The route\'s position in `routes`, from 0.' },
+                pool: { type: 'string' },
+                match: { type: 'object' },
+                rate: { type: 'object', properties: { count: { type: 'integer' }, periodSeconds: { type: 'integer' } } },
+                burst: { type: 'integer' },
+                key: { type: 'string', examples: ['ip', 'route', 'header:x-api-key', 'cookie:session'] },
+                headers: { type: 'boolean', description: 'RateLimit fields on allowed responses too.' },
+                allowed: { type: 'integer' },
+                limited: { type: 'integer', description: 'Requests answered 429 since start.' },
+                limitedLastMinute: { type: 'integer', description: 'Requests answered 429 in the last minute.' },
+              },
+            },
+          },
+          connections: {
+            type: 'object',
+            properties: {
+              max: { type: 'integer', description: 'limits.max_connections (0: none).' },
+              maxPerIp: { type: 'integer', description: 'limits.max_connections_per_ip (0: none).' },
+              open: { type: 'integer' },
+              refused: { type: 'object', properties: { maxConnections: { type: 'integer' }, maxConnectionsPerIp: { type: 'integer' } } },
+            },
+          },
+        },
+      },
       Problem: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
       Pool: {
         type: 'object',
@@ -130,6 +165,12 @@ export const OPENAPI = {
       get: {
         summary: 'The response cache, summed over the proxy processes: hits, misses, stale, size, and the URLs and tags with the most hits.',
         responses: { 200: ok('The cache figures.', ref('Cache')) },
+      },
+    },
+    '/api/limits': {
+      get: {
+        summary: 'Each route\'s rate limit (rate, burst, key) with its allowed and limited requests, and the connection limits with the connections they refused; summed over the proxy processes.',
+        responses: { 200: ok('The limits.', ref('Limits')) },
       },
     },
     '/api/openapi.json': { get: { summary: 'This document.', responses: { 200: ok('OpenAPI 3.1.') } } },

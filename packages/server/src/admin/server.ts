@@ -22,7 +22,8 @@ import { OPENAPI } from './openapi.ts';
 import { errorReply, readBody, type Reply } from './reply.ts';
 import { addBackend, deregister, register, removeBackend, setAlgorithm, setWeight } from './runtime.ts';
 import { DEFAULT_DASHBOARD_DIR, isDashboardPath, serveDashboard } from './static.ts';
-import { poolView, redactedConfig } from './views.ts';
+import { limitsView, poolView, redactedConfig } from './views.ts';
+import { sharesThroughRedis } from '../limits/create.ts';
 
 type Route = (control: ControlPlane, params: string[]) => unknown;
 
@@ -44,6 +45,7 @@ export const ROUTES: ReadonlyArray<readonly [string, Route]> = [
   ['/api/events', (c) => c.events()],
   ['/api/stats', (c) => c.stats()],
   ['/api/cache', (c) => ({ ...(c.stats().cache ?? EMPTY_CACHE) })],
+  ['/api/limits', (c) => limitsView(c.config, c.stats(), sharesThroughRedis(c.config) ? 'redis' : 'memory')],
   ['/api/openapi.json', () => OPENAPI],
 ];
 

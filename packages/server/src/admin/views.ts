@@ -1,6 +1,7 @@
 /** The admin API's JSON views, built from the control plane's state: pure functions, no I/O. */
 import { redactSecrets } from '../config/redact.ts';
-import type { Config } from '../config/schema.ts';
+import { rateLimitName, type Config } from '../config/schema.ts';
+import { EMPTY_LIMITS } from '../observability/limit-stats.ts';
 import type { HealthSnapshot } from '../health/state.ts';
 import type { Counters, StatsSnapshot } from '../observability/stats.ts';
 import type { Backend } from '../upstream/backend.ts';
@@ -82,4 +83,68 @@ export function poolView(
 /** The running config with every secret replaced (config/redact.ts says which). */
 export function redactedConfig(config: Config): unknown {
   return redactSecrets(config);
+}
+
+/** One route's rate limit and what it did: GET /api/limits. */
+export interface RouteLimitView {
+  /** The policy's name, as in RateLimit headers and metrics. */
+  name: string;
+  /** The route's position in `routes`, from 0. */
+  route: number;
+  pool: string;
+  match: unknown;
+  rate: { count: number; periodSeconds: number };
+  burst: number;
+  key: string;
+  headers: boolean;
+  allowed: number;
+  limited: number;
+  /** 429s in the last minute. */
+  limitedLastMinute: number;
+}
+
+export interface LimitsView {
+  /** Where counters live: memory (the instance's) or redis (shared by the instances using it). */
+  store: 'memory' | 'redis';
+  /** Decisions the instance's own counters took because Redis failed or was slow. */
+  fallbacks: number;
+  routes: RouteLimitView[];
+  connections: { max: number; maxPerIp: number; open: number; refused: { maxConnections: number; maxConnectionsPerIp: number } };
+}
+
+export function limitsView(config: Config, stats: StatsSnapshot, store: 'memory' | 'redis'): LimitsView {
+  const limits = stats.limits ?? EMPTY_LIMITS;
+  const routes: RouteLimitView[] = [];
+  config.routes.forEach((route, i) => {
+    const rl = route.rate_limit;
+    if (rl === undefined) return;
+    const name = rateLimitName(route, i);
+    const counts = Object.hasOwn(limits.policies, name) ? limits.policies[name]! : { allowed: 0, limited: 0, limitedRecent: 0 };
+    routes.push({
+      name,
+      route: i,
+      pool: route.pool,
+      // Header values a route matches on may be credentials: shown as the config view shows them.
+      match: redactSecrets(route.match),
+      rate: { count: rl.rate.count, periodSeconds: rl.rate.periodMs / 1000 },
+      burst: rl.burst ?? rl.rate.count,
+      key: rl.key,
+      headers: rl.headers,
+      allowed: counts.allowed,
+      limited: counts.limited,
+      limitedLastMinute: counts.limitedRecent,
+    });
+  });
+  const { total, perIp } = limits.connectionsRefused;
+  return {
+    store,
+    fallbacks: limits.fallbacks,
+    routes,
+    connections: {
+      max: config.limits.max_connections,
+      maxPerIp: config.limits.max_connections_per_ip,
+      open: stats.connections,
+      refused: { maxConnections: total, maxConnectionsPerIp: perIp },
+    },
+  };
 }

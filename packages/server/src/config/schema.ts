@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { address, duration, listenAddress, percent, size } from './fields.ts';
 import { ListenerSchema, AcmeSchema, checkListeners } from './listeners.ts';
+import { parseRate, type Rate } from './units.ts';
 
 export { UNIT } from './fields.ts';
 
@@ -194,6 +195,50 @@ export const RouteCacheSchema = z
   })
   .describe('Caching of this route\'s responses (RFC 9111 shared cache).');
 
+/** What a rate limit counts by: the client's address, the route as a whole, a request header or a cookie. */
+const RATE_KEY = /^(ip|route|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[^\s;=,]+)$/;
+/** A policy name: also an sf-string in RateLimit headers and a metric label, so plain characters only. */
+const POLICY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export const RouteRateLimitSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(POLICY_NAME, 'letters, digits, ".", "_" and "-" only (at most 64)')
+      .optional()
+      .describe('The policy\'s name in RateLimit headers, metrics and the admin API; `route-N` (N: the route\'s position, from 0) when unset.'),
+    rate: z
+      .string()
+      .transform((v, ctx): Rate => {
+        const rate = parseRate(v);
+        if (rate === undefined) {
+          ctx.addIssue({ code: 'custom', message: `not a rate (use e.g. "100/s", "100/1m", "5/10s", "1000/h"): ${JSON.stringify(v)}` });
+          return z.NEVER;
+        }
+        return rate;
+      })
+      .meta({ examples: ['100/1m'] })
+      .describe('The sustained rate: requests per period, as "100/s", "100/1m", "5/10s", "1000/h" or "10000/d".'),
+    burst: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Requests allowed at once after a quiet spell (the bucket\'s size); the rate\'s count when unset. Then one more per period/count.'),
+    key: z
+      .string()
+      .regex(RATE_KEY, 'expected ip, route, header:NAME or cookie:NAME')
+      .default('ip')
+      .describe(
+        'What is counted: ip (the client address, taken from X-Forwarded-For behind `trusted_proxies`; IPv6 by /64), route (all clients together), header:NAME or cookie:NAME (requests without it count by ip).',
+      ),
+    headers: z
+      .boolean()
+      .default(false)
+      .describe('Also send RateLimit and RateLimit-Policy on allowed responses (a 429 always has them, with Retry-After).'),
+  })
+  .describe('A rate limit on this route (GCRA): past it, 429 with Retry-After and RateLimit headers.');
+
 export const RouteConfigSchema = z
   .strictObject({
     match: z
@@ -210,8 +255,14 @@ export const RouteConfigSchema = z
       .describe('All given conditions must hold; an empty match matches everything.'),
     pool: z.string().describe('Name of the pool that serves matching requests.'),
     cache: RouteCacheSchema.optional(),
+    rate_limit: RouteRateLimitSchema.optional(),
   })
   .describe('A route; the first matching route wins.');
+
+/** A route's rate limit policy name: its own, else `route-N` by its position. */
+export function rateLimitName(route: { readonly rate_limit?: { readonly name?: string | undefined } | undefined }, index: number): string {
+  return route.rate_limit?.name ?? `route-${index}`;
+}
 
 const CacheStoreSchema = z
   .strictObject({
@@ -241,6 +292,31 @@ const CacheStoreSchema = z
     coalesce_timeout: duration('5s', true).describe('How long concurrent misses wait for the one request that fills the cache.'),
   })
   .describe('The response cache shared by the routes that enable it.');
+
+const RateLimitStoreSchema = z
+  .strictObject({
+    store: z
+      .enum(['auto', 'memory', 'redis'])
+      .default('auto')
+      .describe(
+        'Where counters live: memory (one limit per instance, its workers asking the primary), redis (one limit across every instance sharing it; the local limiter decides while Redis is unreachable), or auto: redis when cache.store is redis, else memory.',
+      ),
+    redis: z
+      .strictObject({
+        url: z.string().optional().describe('redis://[user:password@]host:port[/db]; cache.redis.url when unset.'),
+        key_prefix: z.string().default('fulcrum:rl:').describe('Prefix of every counter\'s key.'),
+        timeout: duration('100ms', true).describe('A Redis answer slower than this: the local limiter decides that request instead.'),
+      })
+      .prefault({})
+      .describe('The Redis holding shared counters.'),
+    max_keys: z
+      .number()
+      .int()
+      .min(1)
+      .default(100_000)
+      .describe('Keys (clients, header values) held in memory at most; past it the oldest are forgotten and get their burst again.'),
+  })
+  .describe('Where rate limit counters are kept; the limits themselves are set per route (routes[].rate_limit).');
 
 export const ConfigSchema = z
   .strictObject({
@@ -293,6 +369,22 @@ export const ConfigSchema = z
         send_timeout: duration('60s', true).describe(
           'A client that takes none of its response for this long is disconnected (nginx\'s send_timeout). While it does not read, the backend is not read either, and not blamed for the wait.',
         ),
+        max_connections: z
+          .number()
+          .int()
+          .min(0)
+          .default(10_000)
+          .describe(
+            'Open client connections at most; past it a new connection is closed at once. With several workers each holds an equal share (its own sockets). 0: no limit.',
+          ),
+        max_connections_per_ip: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe(
+            'Open connections at most from one client address (IPv6: one /64), all workers together (the primary counts); past it a new one is closed at once. The peer\'s address: behind a proxy, that proxy\'s. 0: no limit.',
+          ),
       })
       .prefault({})
       .describe('Limits on what clients send.'),
@@ -329,6 +421,7 @@ export const ConfigSchema = z
       .describe('HTTP/2 to clients (upstream stays HTTP/1.1). Read at start, like limits.'),
     drain_timeout: duration('30s').describe('On SIGTERM: how long in-flight requests may take to finish.'),
     cache: CacheStoreSchema.prefault({}),
+    rate_limit: RateLimitStoreSchema.prefault({}),
     pools: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), PoolConfigSchema).describe('Named pools of backends.'),
     routes: z.array(RouteConfigSchema).default([]).describe('Routes, tried in order.'),
     default_pool: z
@@ -346,6 +439,15 @@ export const ConfigSchema = z
       if (typeof route?.pool === 'string' && !names.has(route.pool)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'pool'], message: `no pool named "${route.pool}"` });
       }
+    });
+    const policies = new Map<string, number>();
+    (Array.isArray(config.routes) ? config.routes : []).forEach((route, i) => {
+      if (route?.rate_limit === undefined) return;
+      const name = rateLimitName(route, i);
+      const first = policies.get(name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'rate_limit', 'name'], message: `the rate limit name "${name}" is also routes[${first}]'s` });
+      } else policies.set(name, i);
     });
     if (typeof config.default_pool === 'string' && !names.has(config.default_pool)) {
       ctx.addIssue({ code: 'custom', path: ['default_pool'], message: `no pool named "${config.default_pool}"` });
@@ -373,6 +475,8 @@ export type BackendConfig = z.output<typeof BackendConfigSchema>;
 export type RouteConfig = z.output<typeof RouteConfigSchema>;
 export type RouteCacheConfig = z.output<typeof RouteCacheSchema>;
 export type CacheConfig = z.output<typeof CacheStoreSchema>;
+export type RouteRateLimitConfig = z.output<typeof RouteRateLimitSchema>;
+export type RateLimitStoreConfig = z.output<typeof RateLimitStoreSchema>;
 export type { AcmeConfig, ListenerConfig, TlsConfig } from './listeners.ts';
 
 /** The JSON Schema for editors, of what a user writes (the input side: units as strings). */

@@ -36,3 +36,24 @@ export function parsePercent(value: string | number): number | undefined {
   const n = Number(m[1]) / 100;
   return n <= 1 ? n : undefined;
 }
+
+/** A rate: so many requests per period. */
+export interface Rate {
+  readonly count: number;
+  readonly periodMs: number;
+}
+
+const RATE = /^(\d+)\s*\/\s*(\d*)\s*(s|m|h|d)$/;
+const RATE_UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * "100/s", "100/1m", "5/10s", "1000/h", "10000/d": a whole number of requests per a whole number of seconds,
+ * minutes, hours or days (RateLimit-Policy states the window in whole seconds). Undefined when invalid or zero.
+ */
+export function parseRate(value: string): Rate | undefined {
+  const m = RATE.exec(value.trim());
+  if (!m) return undefined;
+  const count = Number(m[1]);
+  const periodMs = Number(m[2] === '' ? 1 : m[2]) * RATE_UNIT_MS[m[3]!]!;
+  return count > 0 && periodMs > 0 && Number.isSafeInteger(count) ? { count, periodMs } : undefined;
+}

@@ -57,6 +57,12 @@ export interface UpgradeHandoff {
 const DISCARD_LIMIT = 1024 * 1024;
 const LINGER_MS = 30_000;
 
+/** The client's address as every later decision reads it: an IPv4-mapped IPv6 address unwrapped. */
+export function peerAddress(socket: Socket): string {
+  const address = socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
 /** idle: between requests; head: a head is arriving; request: one is being served; upgraded: the tunnel's now. */
 type State = 'idle' | 'head' | 'request' | 'upgraded' | 'closed';
 
@@ -94,8 +100,7 @@ export class ClientConnection implements ResponseOwner {
     this.limits = limits;
     this.handlers = handlers;
     this.heads = new HeadReader(limits.maxHeaderSize);
-    const address = socket.remoteAddress ?? '';
-    this.remoteAddress = address.startsWith('::ffff:') ? address.slice(7) : address;
+    this.remoteAddress = peerAddress(socket);
     this.deadline = performance.now() + limits.headerTimeout;
     socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => this.onData(data));

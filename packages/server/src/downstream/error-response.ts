@@ -5,17 +5,21 @@
 import type { FulcrumError } from '../errors.ts';
 import type { ClientResponse } from './client.ts';
 
-/** Status, a short text body naming the code (and the request id when there is one), never cached. */
-export function errorResponse(error: FulcrumError, requestId?: string): { headers: string[]; body: string } {
+/**
+ * Status, a short text body naming the code (and the request id when there is one), never cached. `fields`: more
+ * response fields, [name, value, …] (a 429's Retry-After and RateLimit).
+ */
+export function errorResponse(error: FulcrumError, requestId?: string, fields?: readonly string[]): { headers: string[]; body: string } {
   const id = requestId === undefined ? '' : `request-id: ${requestId}\n`;
   const body = `${error.status} ${error.message}\ncode: ${error.code}\n${id}`;
   const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'cache-control', 'no-store'];
   if (requestId !== undefined) headers.push('x-request-id', requestId);
+  if (fields !== undefined) headers.push(...fields);
   return { headers, body };
 }
 
-export function writeErrorResponse(res: ClientResponse, error: FulcrumError, requestId: string): void {
-  const { headers, body } = errorResponse(error, requestId);
+export function writeErrorResponse(res: ClientResponse, error: FulcrumError, requestId: string, fields?: readonly string[]): void {
+  const { headers, body } = errorResponse(error, requestId, fields);
   res.writeHead(error.status, headers);
   res.end(body);
 }

@@ -1,5 +1,6 @@
 /**
- * The downstream listener: accepts client connections (terminating TLS first on a TLS listener), runs each as a
+ * The downstream listener: accepts client connections (within the connection limits, then terminating TLS first on
+ * a TLS listener), runs each as a
  * ClientConnection (HTTP/1.1) or as an HTTP/2 session (http2/) when the listener speaks HTTP/2 and the client chose
  * it (ALPN "h2" on TLS, the HTTP/2 preface on a plain listener with h2c), sweeps their timeouts on one timer,
  * counts them, and drains them on shutdown.
@@ -9,7 +10,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { alpnProtocols } from '../tls/alpn.ts';
 import { terminate, type TlsRefusal, type TlsSource } from '../tls/terminator.ts';
-import { ClientConnection, type ConnectionHandlers, type ConnectionLimits } from './connection.ts';
+import type { Admission, ConnectionGate } from '../limits/connections.ts';
+import { ClientConnection, peerAddress, type ConnectionHandlers, type ConnectionLimits } from './connection.ts';
 import { readPreface } from './http2/preface.ts';
 import { H2Endpoint, type H2Options } from './http2/server.ts';
 import type { H2Events } from './http2/session.ts';
@@ -25,6 +27,14 @@ export interface DownstreamHttp2 {
   readonly options: H2Options;
   readonly events: H2Events;
 }
+
+/** limits.max_connections and max_connections_per_ip, decided before a byte is read; and what it refuses. */
+export interface AcceptGate {
+  readonly gate: ConnectionGate;
+  onRefused(why: Exclude<Admission, 'admitted'>): void;
+}
+
+function ignore(): void {}
 
 /** How often connection deadlines are checked: a client timeout fires up to this much late. */
 const SWEEP_MS = 50;
@@ -45,6 +55,7 @@ export class DownstreamServer {
     onCount: (delta: 1 | -1) => void,
     tls?: DownstreamTls,
     http2?: DownstreamHttp2,
+    gate?: AcceptGate,
   ) {
     const h2 = (this.h2 = http2 === undefined ? undefined : new H2Endpoint(http2.options, handlers, http2.events));
     const serve = (socket: Socket) => {
@@ -65,7 +76,7 @@ export class DownstreamServer {
     /** Hands a connection to the codec of the protocol agreed by ALPN. */
     const onSecure = (socket: TLSSocket) => (h2 !== undefined && socket.alpnProtocol === 'h2' ? serveH2(socket) : serve(socket));
     const protocols = alpnProtocols(h2 !== undefined);
-    this.server = net.createServer({ noDelay: true }, (socket) => {
+    const accept = (socket: Socket) => {
       if (tls === undefined && h2 === undefined) return serve(socket);
       if (this.draining) return void socket.destroy();
       this.pending.add(socket);
@@ -85,6 +96,32 @@ export class DownstreamServer {
       terminate(socket, tls.source, limits.headerTimeout, protocols, secured, (why) => {
         this.pending.delete(socket);
         tls.onRefused?.(why);
+      });
+    };
+    this.server = net.createServer({ noDelay: true }, (socket) => {
+      if (gate === undefined) return accept(socket);
+      const address = peerAddress(socket);
+      const admission = gate.gate.admit(address);
+      const decide = (a: Admission) => {
+        // Refused: closed at once, nothing read or written, not even a TLS handshake (README, Limits: why not a 503).
+        if (a !== 'admitted') {
+          socket.destroy();
+          return gate.onRefused(a);
+        }
+        // Gone, or the drain began, while the cluster's primary decided.
+        if (socket.destroyed || this.draining) {
+          socket.destroy();
+          return gate.gate.release(address);
+        }
+        socket.once('close', () => gate.gate.release(address));
+        accept(socket);
+      };
+      if (!(admission instanceof Promise)) return decide(admission);
+      // A reset while the primary decides must not be an uncaught 'error' (the codec listens from then on).
+      socket.on('error', ignore);
+      void admission.then((a) => {
+        socket.off('error', ignore);
+        decide(a);
       });
     });
     this.sweeper = setInterval(() => {

@@ -6,6 +6,7 @@
 import client from 'prom-client';
 import { BACKEND_STATES, type BackendState } from '../upstream/backend.ts';
 import { EMPTY_CACHE, LATENCY_BUCKETS_MS, type StatsSnapshot } from './stats.ts';
+import { EMPTY_LIMITS } from './limit-stats.ts';
 
 export interface MetricsSource {
   stats(): StatsSnapshot;
@@ -161,6 +162,41 @@ export function createMetricsRegistry(source: MetricsSource): client.Registry {
       const { ok, failed } = source.reloads();
       this.inc({ result: 'ok' }, ok);
       this.inc({ result: 'failed' }, failed);
+    },
+  });
+  const limitsOf = () => source.stats().limits ?? EMPTY_LIMITS;
+  new client.Counter({
+    name: 'fulcrum_rate_limit_requests_total',
+    help: 'Requests checked against a route\'s rate limit, by route (its policy name) and result: allowed, or limited (429).',
+    labelNames: ['route', 'result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [route, p] of Object.entries(limitsOf().policies)) {
+        this.inc({ route, result: 'allowed' }, p.allowed);
+        this.inc({ route, result: 'limited' }, p.limited);
+      }
+    },
+  });
+  new client.Counter({
+    name: 'fulcrum_rate_limit_fallbacks_total',
+    help: 'Rate limit decisions taken by the instance\'s own counters because the shared store (Redis) failed or was slow.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(limitsOf().fallbacks);
+    },
+  });
+  new client.Counter({
+    name: 'fulcrum_http_connections_refused_total',
+    help: 'Client connections closed at accept, by the limit they were over: max_connections or max_connections_per_ip.',
+    labelNames: ['limit'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const { total, perIp } = limitsOf().connectionsRefused;
+      this.inc({ limit: 'max_connections' }, total);
+      this.inc({ limit: 'max_connections_per_ip' }, perIp);
     },
   });
   const cacheOf = () => source.stats().cache ?? EMPTY_CACHE;

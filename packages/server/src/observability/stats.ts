@@ -2,6 +2,7 @@
  * Traffic counters kept by the proxy on its hot path: plain numbers, no labels hashed per request.
  * Workers send snapshots to the primary, which sums them; the admin API and /metrics read the sum.
  */
+import { sumLimits, type LimitsSnapshot } from './limit-stats.ts';
 
 /** Upper bounds of the latency histogram, in milliseconds (the last bucket is +Inf). */
 export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
@@ -100,6 +101,8 @@ export function mergeTop(lists: Iterable<readonly TopEntry[]>, n: number): TopEn
 export interface StatsSnapshot {
   pools: Record<string, PoolCounters>;
   cache?: CacheSnapshot;
+  /** Rate and connection limits (limit-stats.ts). */
+  limits?: LimitsSnapshot;
   /** Open client connections. */
   connections: number;
 }
@@ -194,7 +197,9 @@ export function sumSnapshots(snapshots: Iterable<StatsSnapshot>): StatsSnapshot 
   const total: StatsSnapshot = { pools: {}, connections: 0, cache };
   const urls: TopEntry[][] = [];
   const tags: TopEntry[][] = [];
+  const limits: Array<LimitsSnapshot | undefined> = [];
   for (const s of snapshots) {
+    limits.push(s.limits);
     total.connections += s.connections;
     if (s.cache !== undefined) {
       for (const k of CACHE_FIGURES) cache[k] += s.cache[k];
@@ -210,6 +215,7 @@ export function sumSnapshots(snapshots: Iterable<StatsSnapshot>): StatsSnapshot 
   // Each worker sends its own top 10: a name just below the cut in every worker can be missed (approximate).
   cache.topUrls = mergeTop(urls, TOP_LIST_LENGTH);
   cache.topTags = mergeTop(tags, TOP_LIST_LENGTH);
+  total.limits = sumLimits(limits);
   return total;
 }
 
@@ -220,7 +226,7 @@ export function latencyQuantile(c: Counters, q: number): number {
 
 /**
  * A quantile of a (non-cumulative) LATENCY_BUCKETS_MS histogram, linear within a bucket, in ms; null without
- * data. Also the dashboard's (this module imports nothing, so it bundles alone).
+ * data. Also the dashboard's (this module imports only limit-stats.ts, which imports nothing, so it bundles alone).
  */
 export function histogramQuantile(hist: readonly number[], q: number): number | null {
   const total = hist.reduce((a, b) => a + b, 0);

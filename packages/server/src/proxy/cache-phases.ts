@@ -307,6 +307,7 @@ function serveFromCache(ctx: RequestContext, request: CacheRequestHead, entry: S
   const { status, headers } = servedResponse(entry, request, now);
   if (extra !== undefined && extra.length > 0) headers.push(...extra);
   headers.push('cache-status', cacheStatusValue, 'x-request-id', ctx.requestId);
+  if (ctx.limitFields !== undefined) headers.push(...ctx.limitFields);
   ctx.status = status;
   ctx.responseStarted = true;
   ctx.res.writeHead(status, headers);

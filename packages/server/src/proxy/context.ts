@@ -1,6 +1,7 @@
 /** The one object carried through the pipeline for a request: fixed shape, created once per request. */
 import type { RequestView } from '../balancing/balancer.ts';
 import type { ClientRequest, ClientResponse, ResponseListener } from '../downstream/client.ts';
+import type { KeyedRequest } from '../limits/key.ts';
 import { FulcrumError } from '../errors.ts';
 import type { Backend } from '../upstream/backend.ts';
 import type { ExchangeControl } from '../upstream/http1/types.ts';
@@ -19,7 +20,7 @@ export interface RequestOwner {
   logging(ctx: RequestContext, aborted: boolean): void;
 }
 
-export class RequestContext implements ResponseListener, RequestView {
+export class RequestContext implements ResponseListener, RequestView, KeyedRequest {
   readonly owner: RequestOwner;
   readonly req: ClientRequest;
   readonly res: ClientResponse;
@@ -53,6 +54,8 @@ export class RequestContext implements ResponseListener, RequestView {
   finished = false;
   /** Set on a route that caches. */
   cache: CacheState | undefined = undefined;
+  /** RateLimit fields for the response (phase 2b), [name, value, …]: on a 429, or on every answer when configured. */
+  limitFields: string[] | undefined = undefined;
 
   constructor(owner: RequestOwner, req: ClientRequest, res: ClientResponse, now: number) {
     this.owner = owner;
@@ -69,6 +72,11 @@ export class RequestContext implements ResponseListener, RequestView {
 
   header(name: string): string | undefined {
     return this.req.header(name);
+  }
+
+  /** X-Forwarded-For as received (rate limit keys read it behind trusted proxies). */
+  get forwardedFor(): string | undefined {
+    return this.head.forwardedFor;
   }
 
   /** The response is over: sent whole, or cut (the client went away, or it was destroyed). */

@@ -3,7 +3,8 @@
  * `handle`. One RequestContext travels through. Phases (numbers as in STYLE.md):
  *
  *   1 requestFilter          'continue' | 'responded'   head in normal form, request id, body limit
- *   2 routeRequest           RouteTarget | undefined    first matching route: pool and cache settings
+ *   2 routeRequest           RouteTarget | undefined    first matching route: pool, cache settings, rate limit
+ *   2b rateLimit             'continue' | 'limited'     the route's rate limit (or a promise of it): 429 past it
  *   3 cacheLookup            LookupResult               cache-phases.ts: fresh hit answers; stale: revalidate or serve
  *   5 upstreamRequestFilter  void                       hop-by-hop, X-Forwarded-*, Via, request id, affinity key
  *   4 selectBackend          Attempt | FulcrumError     attempt.ts: balancer pick, circuit breaker, tried ones excluded
@@ -22,6 +23,9 @@ import type { ClientRequest, ClientResponse } from '../downstream/client.ts';
 import { writeErrorResponse } from '../downstream/error-response.ts';
 import { FulcrumError } from '../errors.ts';
 import type { HttpCache } from '../cache/http-cache.ts';
+import type { Decision } from '../limits/gcra.ts';
+import type { RouteLimiter } from '../limits/limiter.ts';
+import { rateLimitFields } from '../limits/policy.ts';
 import type { TrafficStats } from '../observability/stats.ts';
 import type { MonotonicClock, WallClock } from '../time.ts';
 import type { Backend } from '../upstream/backend.ts';
@@ -82,19 +86,32 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
         body.idleTimeout = pool.config.timeouts.client_body;
         body.onIdleTimeout = () => ctx.cancel(new FulcrumError('FUL_ERR_CLIENT_BODY_TIMEOUT'));
       }
-      if (target.cache === undefined) return this.forward(ctx, pool);
-      const cache = (ctx.cache = this.cachePhases.stateFor(ctx, target.cache));
-      if (req.method !== 'GET' && req.method !== 'HEAD') return this.forward(ctx, pool);
-      const next = this.cachePhases.lookup(ctx, cache);
-      if (typeof next === 'string') return this.afterLookup(ctx, pool, next);
-      next
-        .then((then) => this.afterLookup(ctx, pool, then))
-        // Also catches what forward() throws: a bug costs this request a 500, never an unhandled rejection.
+      if (target.limit === undefined) return this.afterRoute(ctx, target);
+      const verdict = this.rateLimit(ctx, target.limit);
+      if (verdict === 'continue') return this.afterRoute(ctx, target);
+      if (verdict === 'limited') return;
+      verdict
+        // The client may have gone while a shared store answered: nothing is left to serve then.
+        .then((v) => v === 'continue' && !ctx.finished && this.afterRoute(ctx, target))
         .catch((err: unknown) => this.failToProxy(ctx, new FulcrumError('FUL_ERR_INTERNAL', { cause: err })));
     } catch (err) {
       // A bug must cost this request a 500, never the process and every other request with it.
       this.failToProxy(ctx, new FulcrumError('FUL_ERR_INTERNAL', { cause: err }));
     }
+  }
+
+  /** After 2 (and 2b): the cache's turn on a caching route, else the backends'. */
+  private afterRoute(ctx: RequestContext, target: RouteTarget): void {
+    const { pool } = target;
+    if (target.cache === undefined) return this.forward(ctx, pool);
+    const cache = (ctx.cache = this.cachePhases.stateFor(ctx, target.cache));
+    if (ctx.req.method !== 'GET' && ctx.req.method !== 'HEAD') return this.forward(ctx, pool);
+    const next = this.cachePhases.lookup(ctx, cache);
+    if (typeof next === 'string') return this.afterLookup(ctx, pool, next);
+    next
+      .then((then) => this.afterLookup(ctx, pool, then))
+      // Also catches what forward() throws: a bug costs this request a 500, never an unhandled rejection.
+      .catch((err: unknown) => this.failToProxy(ctx, new FulcrumError('FUL_ERR_INTERNAL', { cause: err })));
   }
 
   /** 1. Reads the head once (in normal form), assigns the request id, enforces the body limit. */
@@ -118,6 +135,26 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
   /** 2. The first route whose conditions hold, else the default pool. */
   private routeRequest(ctx: RequestContext): RouteTarget | undefined {
     return this.runtime.route(ctx.req, ctx.head);
+  }
+
+  /**
+   * 2b. The route's rate limit, before the cache (a cache hit costs the client its quota too, as it costs Fulcrum
+   * the work): past it, 429 FUL_ERR_RATE_LIMITED with Retry-After and RateLimit fields through failToProxy.
+   * A memory store answers at once; a shared one (Redis, the cluster's primary) through a promise.
+   */
+  private rateLimit(ctx: RequestContext, limiter: RouteLimiter): 'continue' | 'limited' | Promise<'continue' | 'limited'> {
+    const decision = limiter.check(ctx, this.runtime.trusts);
+    return decision instanceof Promise ? decision.then((d) => this.applyLimit(ctx, limiter, d)) : this.applyLimit(ctx, limiter, decision);
+  }
+
+  private applyLimit(ctx: RequestContext, limiter: RouteLimiter, decision: Decision): 'continue' | 'limited' {
+    if (decision.allowed) {
+      if (limiter.policy.headers) ctx.limitFields = rateLimitFields(limiter.policy, decision);
+      return 'continue';
+    }
+    ctx.limitFields = rateLimitFields(limiter.policy, decision);
+    this.failToProxy(ctx, new FulcrumError('FUL_ERR_RATE_LIMITED'));
+    return 'limited';
   }
 
   /** After 3: the backend's turn, unless the cache answered (and then, within stale-while-revalidate, refreshes). */
@@ -233,6 +270,7 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
     headers.push('x-request-id', ctx.requestId);
     const fields = balancer.responseFields?.(attempt.backend, ctx.key);
     if (fields !== undefined) headers.push(...fields);
+    if (ctx.limitFields !== undefined) headers.push(...ctx.limitFields);
     if (this.draining) ctx.res.closeAfter = true;
     return headers;
   }
@@ -263,7 +301,7 @@ export class Pipeline implements RequestOwner, ExchangeOwner {
     // A client's error with a body on the way: close rather than read what may be a flood. Otherwise an
     // unread body is dropped by the connection, which then carries on.
     if ((error.source === 'client' && ctx.req.body !== null) || this.draining) res.closeAfter = true;
-    writeErrorResponse(res, error, ctx.requestId);
+    writeErrorResponse(res, error, ctx.requestId, ctx.limitFields);
   }
 
   /** 12. Exactly once per request, when its response closed: stats, access log. */

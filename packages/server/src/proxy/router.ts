@@ -17,13 +17,13 @@ export class Router<P> {
   private readonly routes: CompiledRoute<P>[];
   private readonly fallback: P | undefined;
 
-  constructor(routes: readonly RouteConfig[], targetOf: (route: RouteConfig) => P, fallback: P | undefined) {
+  constructor(routes: readonly RouteConfig[], targetOf: (route: RouteConfig, index: number) => P, fallback: P | undefined) {
     this.fallback = fallback;
-    this.routes = routes.map((r) => {
+    this.routes = routes.map((r, index) => {
       // In the form requests' hosts are matched in (src/uri.ts): lower case, no trailing dot.
       const host = r.match.host?.toLowerCase().replace(/\.$/, '');
       return {
-        target: targetOf(r),
+        target: targetOf(r, index),
         hostExact: host !== undefined && !host.startsWith('*.') ? host : undefined,
         hostSuffix: host?.startsWith('*.') ? host.slice(1) : undefined,
         pathPrefix: r.match.path_prefix,

@@ -6,7 +6,12 @@
 import type { ClientRequest } from '../downstream/client.ts';
 import { BlockList, isIPv6 } from 'node:net';
 import { createBalancer } from '../balancing/registry.ts';
-import type { Config, RouteCacheConfig } from '../config/schema.ts';
+import { rateLimitName, type Config, type RouteCacheConfig } from '../config/schema.ts';
+import type { IsTrusted } from '../limits/key.ts';
+import { RouteLimiter } from '../limits/limiter.ts';
+import { compilePolicy } from '../limits/policy.ts';
+import type { LimiterStore } from '../limits/store.ts';
+import type { LimitStats } from '../observability/limit-stats.ts';
 import type { MonotonicClock, Random } from '../time.ts';
 import { Backend } from '../upstream/backend.ts';
 import { UpstreamConnections } from '../upstream/connections.ts';
@@ -15,10 +20,17 @@ import { RetryBudget } from '../upstream/retry-budget.ts';
 import type { ScannedHead } from './forwarding.ts';
 import { Router } from './router.ts';
 
-/** Where a request goes: a pool, and the route's cache settings when it caches. */
+/** Where a request goes: a pool, the route's cache settings when it caches, its rate limit when it has one. */
 export interface RouteTarget {
   readonly pool: Pool;
   readonly cache: RouteCacheConfig | undefined;
+  readonly limit: RouteLimiter | undefined;
+}
+
+/** What rate limits need from the process: the counters' store (kept across reloads) and the statistics. */
+export interface RuntimeLimits {
+  readonly store: LimiterStore;
+  readonly stats: LimitStats;
 }
 
 export class ProxyRuntime {
@@ -31,8 +43,10 @@ export class ProxyRuntime {
   private readonly trusted: BlockList | undefined;
   /** With no routes, every request goes to the default pool: no matching to do. */
   private readonly routeless: RouteTarget | undefined;
+  /** isTrusted, bound: what rate limit keys read X-Forwarded-For with. */
+  readonly trusts: IsTrusted = (ip) => this.isTrusted(ip);
 
-  constructor(config: Config, pools: Map<string, Pool>) {
+  constructor(config: Config, pools: Map<string, Pool>, limits?: RuntimeLimits) {
     this.config = config;
     this.pools = pools;
     this.limits = config.limits;
@@ -40,10 +54,14 @@ export class ProxyRuntime {
     const names = [...pools.keys()];
     const fallbackName = config.default_pool ?? (names.length === 1 ? names[0] : undefined);
     const fallbackPool = fallbackName === undefined ? undefined : pools.get(fallbackName);
-    const fallback = fallbackPool === undefined ? undefined : { pool: fallbackPool, cache: undefined };
+    const fallback = fallbackPool === undefined ? undefined : { pool: fallbackPool, cache: undefined, limit: undefined };
+    const limiterOf = (r: Config['routes'][number], index: number): RouteLimiter | undefined => {
+      if (r.rate_limit === undefined || limits === undefined) return undefined;
+      return new RouteLimiter(compilePolicy(rateLimitName(r, index), r.rate_limit), limits.store, limits.stats);
+    };
     this.router = new Router(
       config.routes,
-      (r) => ({ pool: pools.get(r.pool)!, cache: r.cache?.enabled ? r.cache : undefined }),
+      (r, index) => ({ pool: pools.get(r.pool)!, cache: r.cache?.enabled ? r.cache : undefined, limit: limiterOf(r, index) }),
       fallback,
     );
     this.routeless = config.routes.length === 0 ? fallback : undefined;
@@ -79,6 +97,8 @@ export interface RuntimeDeps {
   readonly clock: MonotonicClock;
   readonly random: Random;
   readonly connections: UpstreamConnections;
+  /** Without it (unit tests of routing), routes' rate limits are not applied. */
+  readonly limits?: RuntimeLimits;
 }
 
 /**
@@ -103,5 +123,5 @@ export function buildRuntime(config: Config, previous: ProxyRuntime | undefined,
     pools.set(name, new Pool(name, poolConfig, members, balancer, budget));
   }
   deps.connections.retainOnly(keep);
-  return new ProxyRuntime(config, pools);
+  return new ProxyRuntime(config, pools, deps.limits);
 }

@@ -4,7 +4,7 @@
  * (edge.ts), counts refused heads, and drains gracefully.
  */
 import type { Config } from '../config/schema.ts';
-import { DownstreamServer, type DownstreamHttp2, type DownstreamTls } from '../downstream/server.ts';
+import { DownstreamServer, type AcceptGate, type DownstreamHttp2, type DownstreamTls } from '../downstream/server.ts';
 import { answerAtEdge, type EdgeOptions } from './edge.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TrafficStats } from '../observability/stats.ts';
@@ -22,6 +22,8 @@ export interface ProxyServerDeps {
 export interface ListenerWiring {
   readonly tls: DownstreamTls | undefined;
   readonly edge: EdgeOptions;
+  /** The connection limits, when set: one gate for every listener of the process. */
+  readonly gate?: AcceptGate;
 }
 
 /**
@@ -73,6 +75,7 @@ export function createProxyServer(limits: Config['limits'], http2: Config['http2
     (delta) => (deps.stats.connections += delta),
     wiring.tls,
     http2Of(limits, http2, wiring.tls !== undefined, deps.log),
+    wiring.gate,
   );
 }
 

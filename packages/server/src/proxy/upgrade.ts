@@ -25,6 +25,8 @@ import type { TrafficStats } from '../observability/stats.ts';
 import { startAttempt, type Attempt, type AttemptDeps } from './attempt.ts';
 import type { ProxyRuntime } from './runtime.ts';
 import { UpgradeAnswer, type AnswerEvents } from './upgrade-answer.ts';
+import type { Decision } from '../limits/gcra.ts';
+import { rateLimitFields } from '../limits/policy.ts';
 
 interface Deps extends AttemptDeps {
   readonly log: Logger;
@@ -77,6 +79,8 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   private status = 0;
   /** Reading from the backend is paused until the client takes what was written. */
   private paused = false;
+  /** A 429's Retry-After and RateLimit fields. */
+  private limitFields: string[] | undefined = undefined;
 
   constructor(proxy: UpgradeProxy, req: ClientRequest, res: ClientResponse, handoff: UpgradeHandoff) {
     this.proxy = proxy;
@@ -88,7 +92,7 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
     this.answer = new UpgradeAnswer(this, req.method === 'HEAD');
   }
 
-  /** Routes, picks a backend within the circuit breaker, and claims a connection slot on it. */
+  /** Routes, applies the route's rate limit, picks a backend within the circuit breaker, claims a connection slot. */
   start(): void {
     this.res.listener = this;
     this.proxy.tunnels.add(this);
@@ -99,9 +103,25 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
       return this.fail(new FulcrumError('FUL_ERR_BAD_REQUEST', { message: head.reason }));
     }
     this.requestId = head.requestId ?? newRequestId();
-    const pool = runtime.route(this.req, head)?.pool;
-    if (pool === undefined) return this.fail(new FulcrumError('FUL_ERR_NO_ROUTE'));
-    this.pool = pool;
+    const target = runtime.route(this.req, head);
+    if (target === undefined) return this.fail(new FulcrumError('FUL_ERR_NO_ROUTE'));
+    this.pool = target.pool;
+    const limit = target.limit;
+    if (limit === undefined) return this.balance(target.pool, head);
+    // A WebSocket handshake counts against its route's rate limit like any request (pipeline.ts, phase 2b).
+    const header = (name: string) => this.req.header(name);
+    const decision = limit.check({ clientIp: this.req.remoteAddress, forwardedFor: head.forwardedFor, header }, runtime.trusts);
+    const apply = (d: Decision) => {
+      if (d.allowed) return this.balance(target.pool, head);
+      this.limitFields = rateLimitFields(limit.policy, d);
+      this.fail(new FulcrumError('FUL_ERR_RATE_LIMITED'));
+    };
+    if (!(decision instanceof Promise)) return apply(decision);
+    decision.then((d) => this.phase === 'routing' && apply(d)).catch((err: unknown) => this.fail(new FulcrumError('FUL_ERR_INTERNAL', { cause: err })));
+  }
+
+  /** Picks a backend within the circuit breaker and claims a connection slot on it. */
+  private balance(pool: Pool, head: ScannedHead): void {
     const clientIp = this.req.remoteAddress;
     const key = pool.balancer.keyOf?.({ clientIp, path: head.path, header: (name) => this.req.header(name) });
     const attempt = startAttempt(pool, { key }, this.proxy.deps);
@@ -266,12 +286,12 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   /** The one place an upgrade's error becomes a response (the pipeline's failToProxy, for upgrades). */
   private fail(error: FulcrumError): void {
     if (this.phase === 'done') return;
-    this.log.warn({ reqId: this.requestId, code: error.code, url: this.req.url }, `upgrade failed: ${error.message}`);
+    if (error.code !== 'FUL_ERR_RATE_LIMITED') this.log.warn({ reqId: this.requestId, code: error.code, url: this.req.url }, `upgrade failed: ${error.message}`);
     this.finish(error.status, error.code, error.source === 'backend' ? 'failure' : 'success');
     const { res } = this;
     if (res.writableEnded || res.destroyed) return;
     if (res.headersSent) return res.destroy(); // too late for a status: the client sees the response cut
-    writeErrorResponse(res, error, this.requestId);
+    writeErrorResponse(res, error, this.requestId, this.limitFields);
   }
 
   /** Releases everything once: the backend's slot and count, the queue, the timers; records the outcome. */

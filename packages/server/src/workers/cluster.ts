@@ -13,11 +13,16 @@ import { ControlPlane } from './control-plane.ts';
 import { OutcomeBatch, replay, type OutcomeReport } from './outcome-batch.ts';
 import { ProxyProcess, type BackendStateUpdate } from './proxy-process.ts';
 import type { RunningFulcrum } from './single.ts';
+import { workerGate } from '../limits/connections.ts';
+import { connectionLimitsOf } from '../limits/create.ts';
+import { LimitsHub, PrimaryLimits, type LimitsAnswer, type LimitsAsk } from '../limits/ipc.ts';
+import { monotonicClock } from '../time.ts';
 import type { ChallengeSet } from '../acme/answers.ts';
 import { listenersOf } from '../config/listeners.ts';
 import type { TlsMaterial } from '../tls/material.ts';
 
 type ToWorker =
+  | LimitsAnswer
   | { t: 'config'; config: Config; states: readonly BackendStateUpdate[]; tls: TlsMaterial }
   | { t: 'tls'; material: TlsMaterial }
   | { t: 'challenges'; id: number; set: ChallengeSet }
@@ -26,6 +31,7 @@ type ToWorker =
   | { t: 'purge'; kind: 'url' | 'prefix' | 'tag'; value: string };
 
 type ToPrimary =
+  | LimitsAsk
   | { t: 'ready'; ports: number[] }
   | { t: 'challenges-applied'; id: number }
   | { t: 'outcomes'; reports: OutcomeReport[] }
@@ -38,6 +44,9 @@ const RESPAWN_DELAY_MS = 1000;
 
 export async function startPrimary(config: Config, configFile: string | undefined, log: Logger, count: number): Promise<RunningFulcrum> {
   const control = new ControlPlane(config, configFile, log);
+  // One limit per instance: the workers ask the primary (limits/ipc.ts) for rate limits and the per-address
+  // connection count; each holds its share of max_connections itself (workerGate). Read at start, like `limits`.
+  const limits = new LimitsHub(monotonicClock, config.rate_limit.max_keys, { maxTotal: 0, maxPerIp: config.limits.max_connections_per_ip });
   const snapshots = new Map<Worker, StatsSnapshot>();
   /** Counters of workers that exited, so that totals never go down. */
   let retired: StatsSnapshot = { pools: {}, connections: 0 };
@@ -79,12 +88,17 @@ export async function startPrimary(config: Config, configFile: string | undefine
 
   const fork = (): Promise<number[]> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork({ FULCRUM_WORKER: '1' });
+      const worker = cluster.fork({ FULCRUM_WORKER: '1', FULCRUM_WORKERS: String(count) });
       worker.on('online', () => {
         worker.send({ t: 'config', config: control.config, states: statesOf(control), tls: control.tls.material } satisfies ToWorker);
       });
       worker.on('message', (msg: ToPrimary) => {
         switch (msg.t) {
+          case 'limits': {
+            const answer = limits.handle(worker.id, msg);
+            if (answer !== undefined && worker.isConnected()) worker.send(answer satisfies ToWorker);
+            break;
+          }
           case 'ready':
             resolve(msg.ports);
             break;
@@ -103,6 +117,7 @@ export async function startPrimary(config: Config, configFile: string | undefine
         }
       });
       worker.on('exit', (code, signal) => {
+        limits.workerGone(worker.id);
         const last = snapshots.get(worker);
         if (last) retired = sumSnapshots([retired, { ...last, connections: 0, pools: zeroInFlight(last.pools) }]);
         snapshots.delete(worker);
@@ -135,6 +150,7 @@ export async function startPrimary(config: Config, configFile: string | undefine
       await exited;
       clearTimeout(killAt);
       control.stop();
+      await limits.close();
       await admin.close();
     },
   };
@@ -168,11 +184,15 @@ export function runWorker(): void {
   let challenges: ChallengeSet | undefined;
   const outcomes = new OutcomeBatch();
   const send = (msg: ToPrimary) => process.send?.(msg);
+  const primaryLimits = new PrimaryLimits(send, monotonicClock);
   // The primary handles SIGINT/SIGTERM (a terminal's ^C reaches every process of the group): ignore them here.
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => {});
   process.on('message', (msg: ToWorker) => {
     switch (msg.t) {
+      case 'limits':
+        primaryLimits.answered(msg);
+        break;
       case 'config':
         if (proxy !== undefined) proxy.applyConfig(msg.config, msg.states);
         else if (booting) queued = msg;
@@ -208,7 +228,9 @@ export function runWorker(): void {
     booting = true;
     const log = createLogger(config.log.level);
     try {
-      proxy = new ProxyProcess(config, log, (pool, backend, outcome) => outcomes.add(pool, backend.id, outcome));
+      const workers = Number(process.env.FULCRUM_WORKERS) || 1;
+      const limits = { store: primaryLimits.store, gate: workerGate(connectionLimitsOf(config), workers, primaryLimits.gate) };
+      proxy = new ProxyProcess(config, log, (pool, backend, outcome) => outcomes.add(pool, backend.id, outcome), limits);
       proxy.applyBackendStates(states);
       proxy.applyTls(tls ?? material);
       if (challenges) proxy.applyChallenges(challenges);

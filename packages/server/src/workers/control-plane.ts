@@ -146,6 +146,7 @@ export class ControlPlane implements MetricsSource {
       ['workers', String(this.current.workers), String(config.workers)],
       ['limits', JSON.stringify(this.current.limits), JSON.stringify(config.limits)],
       ['http2', JSON.stringify(this.current.http2), JSON.stringify(config.http2)],
+      ['rate_limit', JSON.stringify(redactSecrets(this.current.rate_limit)), JSON.stringify(redactSecrets(config.rate_limit))],
     ] as const) {
       if (before !== after) this.log.warn(`${what} changed from ${before} to ${after}: this takes effect on restart`);
     }

@@ -5,7 +5,7 @@
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import { TOP_LIST_LENGTH, TrafficStats, type StatsSnapshot } from '../observability/stats.ts';
-import type { DownstreamServer } from '../downstream/server.ts';
+import type { AcceptGate, DownstreamServer } from '../downstream/server.ts';
 import { createProxyServer, drainServer, type ProxyServerDeps } from '../proxy/server.ts';
 import { ChallengeAnswers, type ChallengeSet } from '../acme/answers.ts';
 import { listenersOf, type ListenerConfig } from '../config/listeners.ts';
@@ -20,7 +20,20 @@ import type { HttpCache } from '../cache/http-cache.ts';
 import type { Purge } from '../cache/purge-bus.ts';
 import type { BackendState } from '../upstream/backend.ts';
 import { UpstreamConnections } from '../upstream/connections.ts';
+import type { ConnectionGate } from '../limits/connections.ts';
+import { createLimiterStore } from '../limits/create.ts';
+import type { LimiterStore } from '../limits/store.ts';
+import { LimitStats } from '../observability/limit-stats.ts';
 import { splitHostPort } from '../config/listen.ts';
+
+/**
+ * The instance's own limits, as the process mode provides them: this process's memory (workers: 1), or the
+ * cluster primary's, asked over IPC (limits/ipc.ts). `gate` is undefined when no connection limit is set.
+ */
+export interface InstanceLimits {
+  readonly store: LimiterStore;
+  readonly gate: ConnectionGate | undefined;
+}
 
 /** A backend's state as decided by the control plane. */
 export interface BackendStateUpdate {
@@ -32,6 +45,8 @@ export interface BackendStateUpdate {
 
 export class ProxyProcess {
   readonly stats = new TrafficStats();
+  readonly limitStats = new LimitStats(monotonicClock);
+  private readonly limiterStore: LimiterStore;
   readonly cache: HttpCache;
   private readonly pipeline: Pipeline;
   private readonly upgrades: UpgradeProxy;
@@ -46,9 +61,12 @@ export class ProxyProcess {
 
   private readonly log: Logger;
 
-  constructor(config: Config, log: Logger, reportOutcome: PipelineDeps['reportOutcome']) {
+  constructor(config: Config, log: Logger, reportOutcome: PipelineDeps['reportOutcome'], limits: InstanceLimits) {
     this.log = log;
-    const runtime = buildRuntime(config, undefined, { clock: monotonicClock, random: systemRandom, connections: this.connections });
+    // Read at start, like the cache store: a reload does not move the counters.
+    this.limiterStore = createLimiterStore(config, limits.store, this.limitStats);
+    this.watchLimiter(log);
+    const runtime = buildRuntime(config, undefined, this.runtimeDeps());
     // The cache store is read at start, like the listener: a reload does not move it.
     this.cache = createCache(config.cache, wallClock);
     this.watchStore(log, config.cache.store);
@@ -56,13 +74,14 @@ export class ProxyProcess {
     this.pipeline = new Pipeline(runtime, deps);
     this.upgrades = new UpgradeProxy(this.pipeline, deps);
     this.serverDeps = { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats, log };
+    const gate = limits.gate === undefined ? undefined : this.acceptGate(limits.gate);
     this.listeners = listenersOf(config);
     this.listeners.forEach((listener, i) => {
       const certificates = listener.tls && new ListenerCertificates(i, listener.tls, this.challenges);
       if (certificates) this.certificates.push(certificates);
       const tls = certificates && { source: certificates };
       const edge = { challenges: this.challenges, redirectPort: () => this.redirectPort(listener) };
-      this.servers.push(createProxyServer(config.limits, config.http2, this.serverDeps, { tls, edge }));
+      this.servers.push(createProxyServer(config.limits, config.http2, this.serverDeps, { tls, edge, gate }));
     });
     this.countBackends();
   }
@@ -96,14 +115,24 @@ export class ProxyProcess {
 
   /** Swaps in a new config; requests in flight finish on the old runtime. */
   applyConfig(config: Config, states: readonly BackendStateUpdate[]): void {
-    const runtime = buildRuntime(config, this.pipeline.runtime, {
-      clock: monotonicClock,
-      random: systemRandom,
-      connections: this.connections,
-    });
+    const runtime = buildRuntime(config, this.pipeline.runtime, this.runtimeDeps());
     this.pipeline.runtime = runtime;
     this.applyBackendStates(states);
     this.countBackends();
+  }
+
+  private runtimeDeps() {
+    return { clock: monotonicClock, random: systemRandom, connections: this.connections, limits: { store: this.limiterStore, stats: this.limitStats } };
+  }
+
+  private acceptGate(gate: ConnectionGate): AcceptGate {
+    return {
+      gate,
+      onRefused: (why) => {
+        if (why === 'over-total') this.limitStats.refusedTotal++;
+        else this.limitStats.refusedPerIp++;
+      },
+    };
   }
 
   applyBackendStates(updates: readonly BackendStateUpdate[]): void {
@@ -131,6 +160,7 @@ export class ProxyProcess {
       topUrls: this.cache.topUrls.top(TOP_LIST_LENGTH),
       topTags: this.cache.topTags.top(TOP_LIST_LENGTH),
     };
+    snapshot.limits = this.limitStats.snapshot();
     return snapshot;
   }
 
@@ -144,6 +174,22 @@ export class ProxyProcess {
     }, 5000).unref();
   }
 
+  /**
+   * Logs rate limit decisions taken locally because Redis failed, once per interval, and the return to shared
+   * counting: while it lasts, each instance enforces the whole limit on its own.
+   */
+  private watchLimiter(log: Logger): void {
+    let seen = 0;
+    let failing = false;
+    setInterval(() => {
+      const fallbacks = this.limitStats.fallbacks;
+      if (fallbacks > seen) log.warn({ decisions: fallbacks - seen }, 'rate limit store unreachable: limiting with this instance\'s own counters');
+      else if (failing) log.info('rate limit store reachable again: limits are shared');
+      failing = fallbacks > seen;
+      seen = fallbacks;
+    }, 5000).unref();
+  }
+
   /** Purges this process's cache and, through the purge bus, every instance sharing the store. */
   async purge(kind: Purge['kind'], value: string): Promise<void> {
     const reach = await this.cache.purge(kind, value);
@@ -154,7 +200,7 @@ export class ProxyProcess {
   async drain(deadlineMs: number): Promise<'drained' | 'deadline'> {
     const result = await drainServer(this.servers, this.serverDeps, deadlineMs);
     this.connections.destroy();
-    await this.cache.close();
+    await Promise.all([this.cache.close(), this.limiterStore.close()]);
     return result;
   }
 

@@ -8,6 +8,10 @@ import { createMetricsRegistry } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ControlPlane, type ControlPlaneDeps, type ReloadResult } from './control-plane.ts';
 import { ProxyProcess } from './proxy-process.ts';
+import { ConnectionCounter, hasConnectionLimits } from '../limits/connections.ts';
+import { connectionLimitsOf } from '../limits/create.ts';
+import { MemoryLimiterStore } from '../limits/memory-store.ts';
+import { monotonicClock } from '../time.ts';
 import { listenersOf } from '../config/listeners.ts';
 
 export interface RunningFulcrum {
@@ -30,7 +34,12 @@ export async function startSingle(
   controlDeps: ControlPlaneDeps = {},
 ): Promise<RunningFulcrum> {
   const control = new ControlPlane(config, configFile, log, controlDeps);
-  const proxy = new ProxyProcess(config, log, (pool, backend, outcome) => control.report(pool, backend.id, outcome));
+  const connectionLimits = connectionLimitsOf(config);
+  const limits = {
+    store: new MemoryLimiterStore(monotonicClock, config.rate_limit.max_keys),
+    gate: hasConnectionLimits(connectionLimits) ? new ConnectionCounter(connectionLimits) : undefined,
+  };
+  const proxy = new ProxyProcess(config, log, (pool, backend, outcome) => control.report(pool, backend.id, outcome), limits);
   control.attach({
     applyConfig: (c, states) => proxy.applyConfig(c, states),
     applyBackendStates: (states) => proxy.applyBackendStates(states),

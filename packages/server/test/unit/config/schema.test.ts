@@ -70,7 +70,10 @@ describe('the example config', () => {
       header_timeout: 10_000,
       keepalive_timeout: 5000,
       send_timeout: 60_000,
+      max_connections: 10_000,
+      max_connections_per_ip: 0,
     });
+    assert.deepEqual(config.rate_limit, { store: 'auto', redis: { key_prefix: 'fulcrum:rl:', timeout: 100 }, max_keys: 100_000 });
     assert.deepEqual(config.routes, [{ match: { host: 'api.example.com', path_prefix: '/api/' }, pool: 'api' }]);
   });
 
