@@ -61,7 +61,7 @@ export async function ensureAnswering(t: Target, when: string): Promise<boolean>
     const reason = firstLine(err);
     process.stderr.write(`${t.name}: not answering ${when} (${reason}); starting it again\n`);
     try {
-      if (t.start === undefined) throw new Error('cannot be restarted');
+      if (t.start === undefined) throw new Error('cannot be restarted', { cause: err });
       t.url = await t.start();
       await t.check(t.url);
       t.events.push(`restarted ${when}: ${reason}`);

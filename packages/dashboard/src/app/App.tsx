@@ -1,4 +1,4 @@
-import { useMemo, useRef } from 'react';
+import { useMemo } from 'react';
 import { LiveBadge, StaleBanner } from '../components/States.tsx';
 import { ReloadConfig } from '../features/config/ReloadConfig.tsx';
 import { CachePage } from '../features/cache/CachePage.tsx';
@@ -7,7 +7,7 @@ import { Overview } from '../features/overview/Overview.tsx';
 import { PoolsPage } from '../features/pools/PoolsPage.tsx';
 import { Traffic } from '../features/traffic/Traffic.tsx';
 import { createApi } from '../lib/api.ts';
-import { useToken } from '../lib/token.ts';
+import { storedToken, useToken } from '../lib/token.ts';
 import { useLive } from '../lib/use-live.ts';
 import { useRoute, VIEWS } from './use-route.ts';
 
@@ -15,9 +15,7 @@ const TITLES = { overview: 'Overview', pools: 'Pools & backends', traffic: 'Traf
 
 export function App() {
   const [token, setToken] = useToken();
-  const tokenRef = useRef(token);
-  tokenRef.current = token;
-  const api = useMemo(() => createApi(() => tokenRef.current), []);
+  const api = useMemo(() => createApi(storedToken), []);
   const streamUrl = useMemo(() => new URL('api/events/stream', document.baseURI).href, []);
   const live = useLive(streamUrl);
   const route = useRoute();

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../observability/logger.ts';
 import type { ControlPlane } from '../workers/control-plane.ts';
-import { splitHostPort } from '../workers/proxy-process.ts';
+import { splitHostPort } from '../config/listen.ts';
 import { purgeUrl } from '../cache/http-cache.ts';
 import { Refused } from '../uri.ts';
 import { redactSecrets } from '../config/redact.ts';

@@ -7,11 +7,18 @@ import type { Clock, Random } from '../time.ts';
 
 export type Outcome = 'success' | 'failure';
 
+/** What a balancer may read of a request (its `keyOf`). */
+export interface RequestView {
+  readonly clientIp: string;
+  /** The path in normal form, without the query. */
+  readonly path: string;
+  /** A field's value by lower-case name. */
+  header(name: string): string | undefined;
+}
+
 export interface BalancerContext {
-  /** The request's hash key (client IP, path, header or cookie value) for consistent-hash. */
-  readonly hashKey?: string | undefined;
-  /** Value of the sticky cookie, when the client sent one. */
-  readonly stickyValue?: string | undefined;
+  /** The request's affinity key, as the balancer's own `keyOf` read it (a hash key, a sticky token). */
+  readonly key?: string | undefined;
   /** Backends already tried for this request: retries go elsewhere when another is available. */
   readonly exclude?: ReadonlySet<Backend> | undefined;
 }
@@ -21,6 +28,10 @@ export interface Balancer {
   pick(ctx: BalancerContext): Backend | undefined;
   /** The backends that may take traffic now; rebuild tables here, never per request. Weights may have changed. */
   update(eligible: readonly Backend[]): void;
+  /** Reads a request's affinity key once (retries reuse it); consistent-hash and sticky have one, others none. */
+  keyOf?(req: RequestView): string | undefined;
+  /** Fields to add to the response `backend` served to a request of `key` (sticky: the cookie that pins the client). */
+  responseFields?(backend: Backend, key: string | undefined): readonly string[] | undefined;
   onRequestStart?(backend: Backend): void;
   onRequestEnd?(backend: Backend, outcome: Outcome, durationMs: number): void;
   /** A backend's own load report, what it is left with as a share of its capacity (load-report.ts), for least-load. */

@@ -14,9 +14,10 @@
  * when weights are equal; otherwise the walk goes on. A request without a key goes round robin.
  */
 import type { Backend } from '../upstream/backend.ts';
-import type { Balancer, BalancerContext, BalancerDeps } from './balancer.ts';
+import type { Balancer, BalancerContext, BalancerDeps, RequestView } from './balancer.ts';
 import { hash32, mix32 } from './hash.ts';
 import { MAGLEV_TABLE_SIZE, buildMaglevTable } from './maglev.ts';
+import type { KeyReader } from './request-key.ts';
 import { RoundRobinBalancer } from './round-robin.ts';
 
 /** A backend as the pool's config names it: `id` is its origin, as `Backend.id`. */
@@ -32,6 +33,8 @@ export interface ConsistentHashOptions {
   readonly backends?: readonly ConfiguredBackend[];
   /** A prime larger than the number of backends. */
   readonly tableSize?: number;
+  /** Reads a request's key (`hash.key`, compiled by request-key.ts); without one, requests have no key. */
+  readonly keyOf?: KeyReader;
 }
 
 const ADMIT_SEED = 0x3c6ef372;
@@ -44,6 +47,7 @@ export class ConsistentHashBalancer implements Balancer {
   private readonly boundedLoad: number;
   private readonly tableSize: number;
   private readonly configured: readonly ConfiguredBackend[];
+  private readonly readKey: KeyReader | undefined;
   /** Picks for requests without a key. */
   private readonly fallback: RoundRobinBalancer;
   /** The eligible backends, sorted by id. */
@@ -71,7 +75,12 @@ export class ConsistentHashBalancer implements Balancer {
     this.boundedLoad = options.boundedLoad;
     this.tableSize = options.tableSize ?? MAGLEV_TABLE_SIZE;
     this.configured = options.backends ?? [];
+    this.readKey = options.keyOf;
     this.fallback = new RoundRobinBalancer(deps);
+  }
+
+  keyOf(req: RequestView): string | undefined {
+    return this.readKey?.(req);
   }
 
   update(eligible: readonly Backend[]): void {
@@ -92,7 +101,7 @@ export class ConsistentHashBalancer implements Balancer {
 
   pick(ctx: BalancerContext): Backend | undefined {
     if (this.backends.length === 0) return undefined;
-    const key = ctx.hashKey;
+    const key = ctx.key;
     // An empty header or cookie value is no key: hashing it would send every such request to one backend.
     if (key === undefined || key === '') return this.fallback.pick(ctx);
     const exclude = ctx.exclude;

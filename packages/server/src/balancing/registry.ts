@@ -5,6 +5,7 @@
 import type { AlgorithmName, PoolConfig } from '../config/schema.ts';
 import type { Balancer, BalancerDeps } from './balancer.ts';
 import { ConsistentHashBalancer } from './consistent-hash.ts';
+import { compileHashKey } from './request-key.ts';
 import { LeastConnectionsBalancer } from './least-connections.ts';
 import { LeastLoadBalancer } from './least-load.ts';
 import { P2cEwmaBalancer } from './p2c-ewma.ts';
@@ -14,7 +15,7 @@ import { StickyBalancer } from './sticky.ts';
 import { WeightedRoundRobinBalancer } from './weighted-round-robin.ts';
 
 /** The part of a pool's config the balancers read. */
-export type BalancerConfig = Pick<PoolConfig, 'algorithm' | 'hash' | 'backends'>;
+export type BalancerConfig = Pick<PoolConfig, 'algorithm' | 'hash' | 'sticky' | 'backends'>;
 
 type Factory = (pool: BalancerConfig, deps: BalancerDeps) => Balancer;
 
@@ -27,10 +28,11 @@ const FACTORIES: { readonly [name in AlgorithmName]: Factory } = {
   'consistent-hash': (pool, deps) =>
     new ConsistentHashBalancer(deps, {
       boundedLoad: pool.hash.bounded_load,
+      keyOf: compileHashKey(pool.hash.key),
       // The id as `Backend.id` derives it: the origin.
       backends: pool.backends.map((backend) => ({ id: new URL(backend.url).origin, weight: backend.weight })),
     }),
-  sticky: (_pool, deps) => new StickyBalancer(deps),
+  sticky: (pool, deps) => new StickyBalancer(deps, { cookie: pool.sticky.cookie, ttlMs: pool.sticky.ttl }),
   'least-load': (_pool, deps) => new LeastLoadBalancer(deps),
 };
 

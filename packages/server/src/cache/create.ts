@@ -2,7 +2,9 @@
 import type { CacheConfig } from '../config/schema.ts';
 import type { Clock } from '../time.ts';
 import { BAN_RETENTION_MS, HttpCache } from './http-cache.ts';
-import { LocalPurgeBus, MemcachedPurgeBus, RedisPurgeBus, type PurgeBus } from './purge-bus.ts';
+import { LocalPurgeBus, type PurgeBus } from './purge-bus.ts';
+import { MemcachedPurgeBus } from './stores/memcached-purge-bus.ts';
+import { RedisPurgeBus } from './stores/redis-purge-bus.ts';
 import type { CacheStore } from './store.ts';
 import { MemcachedStore } from './stores/memcached.ts';
 import { MemoryStore } from './stores/memory.ts';

@@ -11,7 +11,6 @@ import { BanIndex } from './bans.ts';
 import { Flights } from './flight.ts';
 import type { Purge, PurgeBus } from './purge-bus.ts';
 import type { CacheStore, StoredResponse } from './store.ts';
-import { MemoryStore } from './stores/memory.ts';
 import { TopCounter } from './top.ts';
 import type { CacheCounters } from '../observability/stats.ts';
 
@@ -47,7 +46,7 @@ export class HttpCache {
    * hot path of a hit), else as a promise.
    */
   lookup(key: string): StoredResponse | undefined | Promise<StoredResponse | undefined> {
-    if (this.l1 !== undefined || !(this.store instanceof MemoryStore)) return this.get(key);
+    if (this.l1 !== undefined || this.store.lookup === undefined) return this.get(key);
     const entry = this.store.lookup(key);
     if (entry !== undefined && this.banned(entry)) {
       void this.delete(key);

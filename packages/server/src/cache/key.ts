@@ -27,7 +27,8 @@ const SEP = '\n';
 /**
  * The primary key. HEAD shares GET's key: a stored GET response answers a HEAD (RFC 9110 §9.3.2). `query` is the
  * part after '?' (a leading '?' is accepted); an empty query is no query. `headers` is the request's flat
- * [name, value, …] list, read only for the header and cookie parts.
+ * [name, value, …] list, read only for the header and cookie parts. The scheme is part of the key (RFC 9111 §2:
+ * the target URI): http:// and https:// are different resources, which a backend may answer differently.
  */
 export function primaryKey(
   method: string,
@@ -36,9 +37,11 @@ export function primaryKey(
   query: string,
   cfg: { readonly key: CacheKeyConfig },
   headers: readonly string[] = [],
+  secure = false,
 ): string {
   const q = normaliseQuery(query.charCodeAt(0) === 0x3f /* ? */ ? query.slice(1) : query, cfg.key);
-  let key = `${method === 'HEAD' ? 'GET' : method}${SEP}${host.toLowerCase()}${SEP}${path}${q === '' ? '' : `?${q}`}`;
+  const scheme = secure ? 'https://' : 'http://';
+  let key = `${method === 'HEAD' ? 'GET' : method}${SEP}${scheme}${host.toLowerCase()}${SEP}${path}${q === '' ? '' : `?${q}`}`;
   for (const name of cfg.key.headers) {
     const value = fieldValue(headers, name.toLowerCase());
     key += value === undefined ? `${SEP}h:${name.toLowerCase()}` : `${SEP}h:${name.toLowerCase()}=${normaliseFieldValue(value)}`;

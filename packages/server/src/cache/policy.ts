@@ -24,6 +24,10 @@
  * behaviours are worked around there: must-revalidate forcing revalidation of fresh entries
  * (kornelski/http-cache-semantics#54) and proxy-revalidate zeroing freshness; both directives are replaced by
  * Fulcrum's own marks.
+ *
+ * http-cache-semantics is pinned to one version (package.json, no ^): this reads and rewrites its serialised form
+ * (`toObject()`: `v`, `t`, `rescc`), subclasses it to override `now()`, and counts on it ignoring directives it does
+ * not know; none of that is its documented API. Upgrade on purpose, with test/unit/cache/policy.test.ts.
  */
 import CachePolicy from 'http-cache-semantics';
 import { fieldValue, normaliseFieldValue, varyNames, type CacheKeyConfig } from './key.ts';

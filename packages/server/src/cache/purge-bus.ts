@@ -14,8 +14,6 @@
  * - MemcachedPurgeBus (stores/memcached-purge-bus.ts): memcached has no pub/sub, so a key holding the recent
  *   purges, updated by compare-and-swap and read by every instance every pollMs.
  */
-import { PurgeSubscribers } from './stores/purge-wire.ts';
-
 export interface Purge {
   readonly kind: 'url' | 'prefix' | 'tag';
   readonly value: string;
@@ -34,9 +32,6 @@ export interface PurgeBus {
   close(): Promise<void>;
 }
 
-export { RedisPurgeBus, type RedisPurgeBusOptions } from './stores/redis-purge-bus.ts';
-export { MemcachedPurgeBus, type MemcachedPurgeBusOptions } from './stores/memcached-purge-bus.ts';
-
 /** In-process: delivers each purge to the subscribers of this bus object, synchronously. */
 export class LocalPurgeBus implements PurgeBus {
   private readonly subscribers = new PurgeSubscribers();
@@ -53,5 +48,32 @@ export class LocalPurgeBus implements PurgeBus {
   close(): Promise<void> {
     this.subscribers.clear();
     return Promise.resolve();
+  }
+}
+
+/** The subscribers of one bus, as every bus keeps them. */
+export class PurgeSubscribers {
+  private readonly callbacks = new Set<(p: Purge) => void>();
+
+  add(cb: (p: Purge) => void): () => void {
+    // A wrapper, so that one function subscribed twice is two subscriptions.
+    const entry = (p: Purge) => cb(p);
+    this.callbacks.add(entry);
+    return () => void this.callbacks.delete(entry);
+  }
+
+  /** Calls each subscriber; one that throws does not keep the purge from the others (its error is a warning). */
+  deliver(p: Purge): void {
+    for (const cb of this.callbacks) {
+      try {
+        cb(p);
+      } catch (err) {
+        process.emitWarning(`purge subscriber threw: ${String(err)}`, { code: 'FULCRUM_PURGE_SUBSCRIBER' });
+      }
+    }
+  }
+
+  clear(): void {
+    this.callbacks.clear();
   }
 }

@@ -4,7 +4,8 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { formatProblems, loadConfigFile, parseConfig } from '../config/load.ts';
+import { formatProblems, loadConfigFile, parseConfig, type ConfigResult } from '../config/load.ts';
+import { readCertificateFiles } from '../tls/material.ts';
 import { configJsonSchema, type Config } from '../config/schema.ts';
 import { createLogger } from '../observability/logger.ts';
 import { runWorker, startPrimary } from '../workers/cluster.ts';
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'validate': {
       if (values.config === undefined) return usageError('validate needs --config FILE');
-      const result = await loadConfigFile(values.config);
+      const result = await loadChecked(values.config);
       if (!result.ok) {
         console.error(`${values.config}: ${result.problems.length} problem(s)\n${formatProblems(result.problems)}`);
         return 1;
@@ -51,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'start': {
       if (values.config === undefined) return usageError('start needs --config FILE');
-      const result = await loadConfigFile(values.config);
+      const result = await loadChecked(values.config);
       if (!result.ok) {
         console.error(`${values.config}: ${result.problems.length} problem(s)\n${formatProblems(result.problems)}`);
         return 1;
@@ -96,6 +97,14 @@ async function run(config: Config, configFile: string | undefined): Promise<void
       log.flush();
     },
   });
+}
+
+/** The config file, validated, and the certificate files it names, read and checked. */
+async function loadChecked(file: string): Promise<ConfigResult> {
+  const result = await loadConfigFile(file);
+  if (!result.ok) return result;
+  const files = await readCertificateFiles(result.config);
+  return files.ok ? result : { ok: false, problems: files.problems };
 }
 
 function usageError(message: string): number {

@@ -4,68 +4,10 @@
  * Every object is strict: an unknown key is an error, so that a typo never passes silently.
  */
 import { z } from 'zod';
-import { parseDuration, parsePercent, parseSize } from './units.ts';
+import { address, duration, listenAddress, percent, size } from './fields.ts';
+import { ListenerSchema, AcmeSchema, checkListeners } from './listeners.ts';
 
-/**
- * The JSON Schema keyword naming a field's human unit (units.ts) for editors and the reference. Not `format`:
- * JSON Schema's `duration` format means ISO 8601 (PT2S), which these fields are not.
- */
-export const UNIT = 'x-fulcrum-unit';
-
-/** A duration in milliseconds; `positive` where 0 would make no sense (a timeout that always fires). */
-const duration = (fallback: string, positive = false) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `not a duration (use e.g. "500ms", "2s", "1m"): ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      if (positive && ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: 'must be more than 0' });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .meta({ [UNIT]: 'duration', examples: [fallback] });
-
-const size = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const bytes = parseSize(v);
-      if (bytes === undefined) {
-        ctx.addIssue({ code: 'custom', message: `not a size (use e.g. "16kb", "10mb"): ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      return bytes;
-    })
-    .meta({ [UNIT]: 'size', examples: [fallback] });
-
-const percent = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const fraction = parsePercent(v);
-      if (fraction === undefined) {
-        ctx.addIssue({ code: 'custom', message: `not a percentage (use e.g. "20%"): ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      return fraction;
-    })
-    .meta({ [UNIT]: 'percent', examples: [fallback] });
-
-const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-const listenAddress = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((v) => HOST_PORT.test(v) && Number(HOST_PORT.exec(v)![1]) <= 65535, 'not a host:port address')
-    .describe('Address to listen on, as host:port (IPv6 in brackets: [::1]:8080). Port 0 picks a free port.');
+export { UNIT } from './fields.ts';
 
 const backendUrl = z
   .string()
@@ -295,7 +237,15 @@ const CacheStoreSchema = z
 
 export const ConfigSchema = z
   .strictObject({
-    listen: listenAddress('127.0.0.1:8080'),
+    listen: address
+      .optional()
+      .describe('The one plain listener, as host:port (IPv6 in brackets: [::1]:8080; port 0 picks a free port): 127.0.0.1:8080 when neither this nor `listeners` is given.'),
+    listeners: z
+      .array(ListenerSchema)
+      .min(1)
+      .optional()
+      .describe('Several listeners, plain or TLS, instead of `listen`: each serves the same routes. The first one is the main port.'),
+    acme: AcmeSchema.optional(),
     admin: z
       .strictObject({
         listen: listenAddress('127.0.0.1:9090'),
@@ -351,6 +301,7 @@ export const ConfigSchema = z
   // Runs even when other fields failed (`when`), so that every problem is listed at once; hence the guards.
   .superRefine(
     (config, ctx) => {
+    checkListeners(config, ctx);
     const names = new Set(Object.keys(config.pools ?? {}));
     if (names.size === 0) ctx.addIssue({ code: 'custom', path: ['pools'], message: 'at least one pool is needed' });
     (Array.isArray(config.routes) ? config.routes : []).forEach((route, i) => {
@@ -384,6 +335,7 @@ export type BackendConfig = z.output<typeof BackendConfigSchema>;
 export type RouteConfig = z.output<typeof RouteConfigSchema>;
 export type RouteCacheConfig = z.output<typeof RouteCacheSchema>;
 export type CacheConfig = z.output<typeof CacheStoreSchema>;
+export type { AcmeConfig, ListenerConfig, TlsConfig } from './listeners.ts';
 
 /** The JSON Schema for editors, of what a user writes (the input side: units as strings). */
 export function configJsonSchema(): unknown {

@@ -13,6 +13,7 @@ import { parseRequestHead, UnsupportedExpectation, type RequestHead } from '../h
 import { FulcrumError } from '../errors.ts';
 import { DownstreamRequest, RequestBody } from './request.ts';
 import { DownstreamResponse, type ResponseOwner } from './response.ts';
+import { errorResponse } from './error-response.ts';
 
 export interface ConnectionLimits {
   readonly maxHeaderSize: number;
@@ -20,6 +21,8 @@ export interface ConnectionLimits {
   readonly keepaliveTimeout: number;
   /** How long the client may leave the response unread (the socket's buffer full) before it is disconnected. */
   readonly sendTimeout: number;
+  /** Connections of a TLS listener: their requests are marked secure. */
+  readonly secure?: boolean;
 }
 
 export interface ConnectionHandlers {
@@ -215,7 +218,7 @@ export class ClientConnection implements ResponseOwner {
     const res = new DownstreamResponse(this.socket, this, head.minor, head.method === 'HEAD', head.keepAlive && !this.draining);
     this.res = res;
     const body = this.body;
-    this.handlers.onRequest(new DownstreamRequest(head, this.remoteAddress, body), res);
+    this.handlers.onRequest(new DownstreamRequest(head, this.remoteAddress, body, this.limits.secure), res);
     // After the pipeline routed the request, which sets the body's timeout from its pool.
     if (body !== null) this.bodyDeadline = performance.now() + body.idleTimeout;
   }
@@ -324,7 +327,7 @@ export class ClientConnection implements ResponseOwner {
     if (rest.length > 0) this.queued = Buffer.from(rest);
     const res = new DownstreamResponse(this.socket, this, head.minor, head.method === 'HEAD', head.keepAlive && !this.draining);
     this.res = res;
-    this.handlers.onUpgrade(new DownstreamRequest(head, this.remoteAddress, null), res, { tunnel: () => this.handOver(res) });
+    this.handlers.onUpgrade(new DownstreamRequest(head, this.remoteAddress, null, this.limits.secure), res, { tunnel: () => this.handOver(res) });
   }
 
   /** The backend switched protocols: the socket and the bytes held so far go to the tunnel. */
@@ -343,12 +346,10 @@ export class ClientConnection implements ResponseOwner {
     if (this.state === 'closed' || this.state === 'upgraded') return;
     this.state = 'closed';
     this.handlers.onRejected(error);
-    const body = `${error.status} ${error.message}\ncode: ${error.code}\n`;
-    this.socket.end(
-      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n` +
-        `connection: close\r\n\r\n${body}`,
-      'latin1',
-    );
+    const { headers, body } = errorResponse(error);
+    let head = `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    this.socket.end(`${head}connection: close\r\n\r\n${body}`, 'utf8');
   }
 
   private onEnd(): void {

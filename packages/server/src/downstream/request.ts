@@ -19,14 +19,17 @@ export class DownstreamRequest {
   readonly remoteAddress: string;
   /** The body, or null when the request has none. */
   readonly body: RequestBody | null;
+  /** Whether it came over TLS: `X-Forwarded-Proto: https` upstream, and the https scheme in cache keys. */
+  readonly secure: boolean;
 
-  constructor(head: RequestHead, remoteAddress: string, body: RequestBody | null) {
+  constructor(head: RequestHead, remoteAddress: string, body: RequestBody | null, secure = false) {
     this.method = head.method;
     this.url = head.target;
     this.rawHeaders = withoutNominated(head.fields.raw, head.fields.connection);
     this.framing = head.framing;
     this.remoteAddress = remoteAddress;
     this.body = body;
+    this.secure = secure;
   }
 
   /** A field's value by lower-case name, repeated fields joined (cookies with "; ", RFC 6265 §5.4). */

@@ -1,29 +1,36 @@
 /** The one object carried through the pipeline for a request: fixed shape, created once per request. */
+import type { RequestView } from '../balancing/balancer.ts';
 import type { DownstreamRequest } from '../downstream/request.ts';
 import type { DownstreamResponse, ResponseListener } from '../downstream/response.ts';
 import { FulcrumError } from '../errors.ts';
 import type { Backend } from '../upstream/backend.ts';
 import type { ExchangeControl } from '../upstream/http1/types.ts';
 import type { Pool } from '../upstream/pool.ts';
-import type { RequestHead } from './forwarding.ts';
-import type { RouteCacheConfig } from '../config/schema.ts';
-import type { Flight } from '../cache/flight.ts';
-import type { StoredResponse } from '../cache/store.ts';
-import type { PendingStore } from './cache-support.ts';
-import type { Pipeline } from './pipeline.ts';
+import type { CacheState } from './cache-state.ts';
+import { unscannedHead, type ScannedHead } from './forwarding.ts';
 
 /** How a request ended, for logs and metrics. */
 export type RequestOutcome = 'proxied' | 'failed' | 'client-aborted' | 'rejected';
 
-export class RequestContext implements ResponseListener {
-  readonly pipeline: Pipeline;
+/** What a request's end reports to: the pipeline's last phases. */
+export interface RequestOwner {
+  /** 11. Turns an error into a response. */
+  failToProxy(ctx: RequestContext, error: FulcrumError): void;
+  /** 12. Exactly once per request, when its response closed. */
+  logging(ctx: RequestContext, aborted: boolean): void;
+}
+
+export class RequestContext implements ResponseListener, RequestView {
+  readonly owner: RequestOwner;
   readonly req: DownstreamRequest;
   readonly res: DownstreamResponse;
   readonly startedAt: number;
-  head: RequestHead | undefined = undefined;
+  readonly clientIp: string;
+  /** The head as requestFilter read it, in normal form; until then (or when it refused it), the target as received. */
+  head: ScannedHead;
   requestId = '';
-  clientIp = '';
   pool: Pool | undefined = undefined;
+  /** The backend of the latest try. */
   backend: Backend | undefined = undefined;
   /** Backends already tried; allocated on the first retry. */
   tried: Set<Backend> | undefined = undefined;
@@ -31,8 +38,8 @@ export class RequestContext implements ResponseListener {
   attempt = 0;
   /** Headers sent to the backend, built once and reused by retries. */
   upstreamHeaders: string[] | undefined = undefined;
-  hashKey: string | undefined = undefined;
-  stickyValue: string | undefined = undefined;
+  /** The affinity key the pool's balancer read (a hash key, a sticky token). */
+  key: string | undefined = undefined;
   /** The controller of the exchange in progress, to abort it. */
   controller: ExchangeControl | null = null;
   /** Set once the response head went downstream: from then on nothing can be retried or replaced. */
@@ -45,28 +52,24 @@ export class RequestContext implements ResponseListener {
   /** Set when the client went away or the deadline passed. */
   cancelled: FulcrumError | undefined = undefined;
   finished = false;
-  /** The route's cache settings, when it caches. */
-  cache: RouteCacheConfig | undefined = undefined;
-  primaryKey: string | undefined = undefined;
-  /** The key the response is looked up and stored under (the primary key, or its Vary secondary key). */
-  cacheKey: string | undefined = undefined;
-  /** A stored response that is stale: revalidated with the backend, or served if it fails (stale-if-error). */
-  cached: StoredResponse | undefined = undefined;
-  /** The conditional fields that revalidate `cached`. */
-  revalidationHeaders: string[] | undefined = undefined;
-  /** Set when this request leads the fetch that concurrent misses for its key wait on. */
-  flight: Flight | undefined = undefined;
-  /** The response being stored as it streams past. */
-  pendingStore: PendingStore | undefined = undefined;
-  /** Cache-Status for a response that went through the cache (RFC 9211). */
-  cacheStatus: string | undefined = undefined;
-  servedFromCache = false;
+  /** Set on a route that caches. */
+  cache: CacheState | undefined = undefined;
 
-  constructor(pipeline: Pipeline, req: DownstreamRequest, res: DownstreamResponse, now: number) {
-    this.pipeline = pipeline;
+  constructor(owner: RequestOwner, req: DownstreamRequest, res: DownstreamResponse, now: number) {
+    this.owner = owner;
     this.req = req;
     this.res = res;
     this.startedAt = now;
+    this.clientIp = req.remoteAddress;
+    this.head = unscannedHead(req.url);
+  }
+
+  get path(): string {
+    return this.head.path;
+  }
+
+  header(name: string): string | undefined {
+    return this.req.header(name);
   }
 
   /** The response is over: sent whole, or cut (the client went away, or it was destroyed). */
@@ -75,6 +78,14 @@ export class RequestContext implements ResponseListener {
       this.cancelled = new FulcrumError('FUL_ERR_CLIENT_ABORTED');
       this.controller.abort(this.cancelled);
     }
-    this.pipeline.logging(this, aborted);
+    this.owner.logging(this, aborted);
+  }
+
+  /** Ends the request from outside its exchange (a timeout): `error` is what it fails with, not the backend's doing. */
+  cancel(error: FulcrumError): void {
+    if (this.finished || this.res.writableEnded || this.cancelled !== undefined) return;
+    this.cancelled = error;
+    if (this.controller !== null) this.controller.abort(error);
+    else this.owner.failToProxy(this, error);
   }
 }

@@ -1,31 +1,37 @@
 /** One try of a request on one backend: the upstream client's handler, streaming the response downstream. */
+import type { Outcome } from '../balancing/balancer.ts';
 import type { FulcrumError } from '../errors.ts';
-import type { Backend } from '../upstream/backend.ts';
 import type { ExchangeControl, ExchangeHandler } from '../upstream/http1/types.ts';
-import type { Pool } from '../upstream/pool.ts';
+import type { Attempt } from './attempt.ts';
 import type { RequestContext } from './context.ts';
-import type { Pipeline } from './pipeline.ts';
+
+/** The phases an exchange hands its events to (the pipeline). */
+export interface ExchangeOwner {
+  /** 7 and 8: the header list of the response head; 'answered' when the request was answered otherwise (a 304 revalidated a stored response). */
+  responseHead(ex: Exchange, status: number, headers: string[], contentLength: number): string[] | 'answered';
+  /** The body came whole (before it ends downstream): what the cache admitted is stored. */
+  bodyComplete(ex: Exchange): void;
+  /** The try is over, after its response went downstream whole. */
+  exchangeEnded(ex: Exchange, outcome: Outcome): void;
+  /** 6/10. The try failed before or during the response. */
+  attemptFailed(ex: Exchange, error: FulcrumError): void;
+}
 
 /**
  * The handler of one try on one backend: streams the response downstream with backpressure.
  * A class rather than closures, so that a request allocates one object here.
  */
 export class Exchange implements ExchangeHandler {
-  readonly pipeline: Pipeline;
+  readonly owner: ExchangeOwner;
   readonly ctx: RequestContext;
-  readonly pool: Pool;
-  readonly backend: Backend;
-  readonly startedAt: number;
-  queued = false;
+  readonly attempt: Attempt;
   private status = 0;
   private paused = false;
 
-  constructor(pipeline: Pipeline, ctx: RequestContext, pool: Pool, backend: Backend, startedAt: number) {
-    this.pipeline = pipeline;
+  constructor(owner: ExchangeOwner, ctx: RequestContext, attempt: Attempt) {
+    this.owner = owner;
     this.ctx = ctx;
-    this.pool = pool;
-    this.backend = backend;
-    this.startedAt = startedAt;
+    this.attempt = attempt;
   }
 
   onStart(control: ExchangeControl): void {
@@ -35,36 +41,37 @@ export class Exchange implements ExchangeHandler {
 
   onResponseStart(status: number, headers: string[], contentLength: number): void {
     this.status = status;
-    const { ctx } = this;
-    if (status === 304 && ctx.cached !== undefined && this.pipeline.revalidatedFromCache(ctx, headers)) return;
-    ctx.res.writeHead(status, this.pipeline.upstreamResponseFilter(ctx, status, headers, contentLength));
+    const out = this.owner.responseHead(this, status, headers, contentLength);
+    if (out !== 'answered') this.ctx.res.writeHead(status, out);
   }
 
   onResponseData(chunk: Buffer, last: boolean): void {
-    const { res } = this.ctx;
-    this.ctx.pendingStore?.capture.add(chunk);
+    const { ctx } = this;
+    ctx.cache?.pendingStore?.capture.add(chunk);
     // The last slice goes out with end(): one pass through Node's outgoing path instead of write() then end().
-    if (last) return void res.end(chunk);
-    if (!res.write(chunk) && !this.paused) {
+    if (last) return void ctx.res.end(chunk);
+    if (!ctx.res.write(chunk) && !this.paused) {
+      const control = ctx.controller;
+      if (control === null) return;
       this.paused = true;
-      this.ctx.controller!.pause();
-      res.onDrain(() => {
+      control.pause();
+      ctx.res.onDrain(() => {
         this.paused = false;
-        this.ctx.controller?.resume();
+        ctx.controller?.resume();
       });
     }
   }
 
   onResponseEnd(): void {
     this.ctx.controller = null;
-    if (this.ctx.cache !== undefined) this.pipeline.cacheComplete(this.ctx);
+    this.owner.bodyComplete(this);
     if (!this.ctx.res.writableEnded) this.ctx.res.end();
     // RFC 9110 §15.6: a 5xx says the backend could not serve; passive health counts it as a failure.
-    this.pipeline.endExchange(this, this.status >= 500 ? 'failure' : 'success');
+    this.owner.exchangeEnded(this, this.status >= 500 ? 'failure' : 'success');
   }
 
   onError(error: FulcrumError): void {
     this.ctx.controller = null;
-    this.pipeline.attemptFailed(this, error);
+    this.owner.attemptFailed(this, error);
   }
 }

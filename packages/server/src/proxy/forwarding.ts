@@ -22,7 +22,7 @@ const REBUILT = new Set(['content-length', 'expect', 'x-forwarded-for', 'x-forwa
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 /** The headers of one request that Fulcrum itself reads, from a single pass over the raw headers. */
-export interface RequestHead {
+export interface ScannedHead {
   /**
    * The target in origin form as sent to the backend: the normal path (see src/uri.ts), then the query as
    * received; '*' for OPTIONS *.
@@ -47,13 +47,9 @@ export interface RequestHead {
   via: string | undefined;
 }
 
-/**
- * Reads the request target and head. Refused (the caller answers 400) when the target is not origin form
- * (`/path`), absolute form (`http://host/path`) nor `OPTIONS *`, when the method is CONNECT, or when the path or
- * Host cannot be put in the one normal form every later phase reads (src/uri.ts).
- */
-export function scanRequestHead(method: string, url: string, raw: readonly string[]): RequestHead | Refused {
-  const head: RequestHead = {
+/** The head of a request before (or refused by) the scan: its target as received, nothing else read. */
+export function unscannedHead(url: string): ScannedHead {
+  return {
     target: url,
     path: url,
     hostReplaced: false,
@@ -66,6 +62,15 @@ export function scanRequestHead(method: string, url: string, raw: readonly strin
     forwardedHost: undefined,
     via: undefined,
   };
+}
+
+/**
+ * Reads the request target and head. Refused (the caller answers 400) when the target is not origin form
+ * (`/path`), absolute form (`http://host/path`) nor `OPTIONS *`, when the method is CONNECT, or when the path or
+ * Host cannot be put in the one normal form every later phase reads (src/uri.ts).
+ */
+export function scanRequestHead(method: string, url: string, raw: readonly string[]): ScannedHead | Refused {
+  const head = unscannedHead(url);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     // Cheap first-letter filter: most headers are not among those read here.
@@ -110,7 +115,7 @@ const FRAGMENT = new Refused('a fragment in the request target'); // never sent 
  * Puts the target and authority in normal form (src/uri.ts): the path and Host that routes, cache keys, purges
  * and the backend all see. Undefined when it could; what refused it otherwise.
  */
-function resolveTarget(head: RequestHead, method: string): Refused | undefined {
+function resolveTarget(head: ScannedHead, method: string): Refused | undefined {
   if (method === 'CONNECT') return CONNECT;
   let target = head.target;
   let authority = head.hostHeader;
@@ -134,7 +139,7 @@ function resolveTarget(head: RequestHead, method: string): Refused | undefined {
 }
 
 /** Host and hostHeader from the authority in normal form; Host is replaced upstream when that changed it. */
-function resolveAuthority(head: RequestHead, authority: string | undefined, defaultPort: number): Refused | undefined {
+function resolveAuthority(head: ScannedHead, authority: string | undefined, defaultPort: number): Refused | undefined {
   if (authority === undefined) return undefined;
   const normal = normaliseAuthority(authority, defaultPort);
   if (normal instanceof Refused) return normal;
@@ -158,6 +163,8 @@ export interface Forwarding {
   /** Whether the direct peer is a trusted proxy, whose X-Forwarded-* are kept. */
   readonly trusted: boolean;
   readonly requestId: string;
+  /** The client's request came over TLS (X-Forwarded-Proto: https). */
+  readonly secure: boolean;
 }
 
 /**
@@ -166,7 +173,7 @@ export interface Forwarding {
  * upstream connection frames the body from what the parser decided (UpstreamBody), so no field a client sent
  * can make the backend read the body differently.
  */
-export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: Forwarding): string[] {
+export function upstreamHeaders(raw: readonly string[], head: ScannedHead, fwd: Forwarding): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -182,7 +189,7 @@ export function upstreamHeaders(raw: readonly string[], head: RequestHead, fwd: 
     'x-forwarded-for',
     keep && head.forwardedFor !== undefined ? `${head.forwardedFor}, ${fwd.clientIp}` : fwd.clientIp,
     'x-forwarded-proto',
-    keep && head.forwardedProto !== undefined ? head.forwardedProto : 'http',
+    keep && head.forwardedProto !== undefined ? head.forwardedProto : fwd.secure ? 'https' : 'http',
   );
   const fwdHost = keep && head.forwardedHost !== undefined ? head.forwardedHost : head.hostHeader;
   if (fwdHost !== undefined) out.push('x-forwarded-host', fwdHost);

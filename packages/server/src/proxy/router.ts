@@ -35,7 +35,7 @@ export class Router<P> {
     });
   }
 
-  /** `host`: the Host without port, `path`: without the query, both in normal form (RequestHead). */
+  /** `host`: the Host without port, `path`: without the query, both in normal form (ScannedHead). */
   route(host: string, path: string, req: DownstreamRequest): P | undefined {
     for (const r of this.routes) {
       if (r.hostExact !== undefined && host !== r.hostExact) continue;

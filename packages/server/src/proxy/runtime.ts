@@ -12,19 +12,13 @@ import { Backend } from '../upstream/backend.ts';
 import { UpstreamConnections } from '../upstream/connections.ts';
 import { Pool } from '../upstream/pool.ts';
 import { RetryBudget } from '../upstream/retry-budget.ts';
-import type { RequestHead } from './forwarding.ts';
-import { compileHashKey, type HashKeyOf } from './request-keys.ts';
+import type { ScannedHead } from './forwarding.ts';
 import { Router } from './router.ts';
 
 /** Where a request goes: a pool, and the route's cache settings when it caches. */
 export interface RouteTarget {
   readonly pool: Pool;
   readonly cache: RouteCacheConfig | undefined;
-}
-
-export interface PoolKeys {
-  readonly hashKey: HashKeyOf | undefined;
-  readonly stickyCookie: string | undefined;
 }
 
 export class ProxyRuntime {
@@ -35,7 +29,6 @@ export class ProxyRuntime {
   private readonly router: Router<RouteTarget>;
   /** Undefined when no proxy is trusted: the common case costs no lookup. */
   private readonly trusted: BlockList | undefined;
-  private readonly keys: Map<Pool, PoolKeys>;
   /** With no routes, every request goes to the default pool: no matching to do. */
   private readonly routeless: RouteTarget | undefined;
 
@@ -55,28 +48,15 @@ export class ProxyRuntime {
     );
     this.routeless = config.routes.length === 0 ? fallback : undefined;
     this.trusted = config.trusted_proxies.length > 0 ? trustedList(config.trusted_proxies) : undefined;
-    this.keys = new Map(
-      [...pools.values()].map((p) => [
-        p,
-        {
-          hashKey: p.config.algorithm === 'consistent-hash' ? compileHashKey(p.config.hash.key) : undefined,
-          stickyCookie: p.config.algorithm === 'sticky' ? p.config.sticky.cookie : undefined,
-        },
-      ]),
-    );
   }
 
-  route(req: DownstreamRequest, head: RequestHead): RouteTarget | undefined {
+  route(req: DownstreamRequest, head: ScannedHead): RouteTarget | undefined {
     if (this.routeless !== undefined) return this.routeless;
     return this.router.route(head.host, head.path, req);
   }
 
   isTrusted(ip: string): boolean {
     return this.trusted !== undefined && this.trusted.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
-  }
-
-  keysOf(pool: Pool): PoolKeys {
-    return this.keys.get(pool)!;
   }
 
   findBackend(poolName: string, id: string): Backend | undefined {

@@ -17,26 +17,30 @@ import type { DownstreamRequest } from '../downstream/request.ts';
 import type { DownstreamResponse, ResponseListener } from '../downstream/response.ts';
 import { connectFailure, FulcrumError, type ErrorCode } from '../errors.ts';
 import { ResponseParseError, type ResponseHead } from '../http1/response-parser.ts';
-import type { Backend } from '../upstream/backend.ts';
 import type { SlotClaim, SlotHolder } from '../upstream/http1/client.ts';
 import type { Pool } from '../upstream/pool.ts';
-import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders, type RequestHead } from './forwarding.ts';
-import type { Pipeline, PipelineDeps } from './pipeline.ts';
-import { cookieValue } from './request-keys.ts';
+import { downstreamHeaders, newRequestId, scanRequestHead, upstreamHeaders, type ScannedHead } from './forwarding.ts';
 import { Refused } from '../uri.ts';
-import { writeErrorResponse } from './error-response.ts';
+import { writeErrorResponse } from '../downstream/error-response.ts';
+import type { TrafficStats } from '../observability/stats.ts';
+import { startAttempt, type Attempt, type AttemptDeps } from './attempt.ts';
+import type { ProxyRuntime } from './runtime.ts';
 import { UpgradeAnswer, type AnswerEvents } from './upgrade-answer.ts';
 
-type Deps = Pick<PipelineDeps, 'log' | 'reportOutcome' | 'stats' | 'clock'>;
+interface Deps extends AttemptDeps {
+  readonly log: Logger;
+  readonly stats: TrafficStats;
+}
 
 export class UpgradeProxy {
   /** Upgrades under way and open tunnels, so that a drain can wait for them and its deadline can end them. */
   readonly tunnels = new Set<Upgrade>();
-  readonly pipeline: Pipeline;
+  /** Where the current runtime is read (a reload replaces it): the pipeline. */
+  readonly source: { readonly runtime: ProxyRuntime };
   readonly deps: Deps;
 
-  constructor(pipeline: Pipeline, deps: Deps) {
-    this.pipeline = pipeline;
+  constructor(source: { readonly runtime: ProxyRuntime }, deps: Deps) {
+    this.source = source;
     this.deps = deps;
   }
 
@@ -62,10 +66,9 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   private phase: Phase = 'routing';
   private requestId = '';
   private pool: Pool | undefined = undefined;
-  private backend: Backend | undefined = undefined;
+  /** The try on the backend picked, counted from the pick to the end of the tunnel or of the refusal. */
+  private attempt: Attempt | undefined = undefined;
   private claim: SlotClaim | undefined = undefined;
-  /** Counted in the pool's pending queue (sent beyond max_connections) until its slot is granted. */
-  private pending = false;
   private queueTimer: NodeJS.Timeout | undefined = undefined;
   private lines = '';
   private upstream: net.Socket | undefined = undefined;
@@ -90,7 +93,7 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   start(): void {
     this.res.listener = this;
     this.proxy.tunnels.add(this);
-    const runtime = this.proxy.pipeline.runtime;
+    const runtime = this.proxy.source.runtime;
     const head = scanRequestHead(this.req.method, this.req.url, this.req.rawHeaders);
     if (head instanceof Refused) {
       this.requestId = newRequestId();
@@ -100,22 +103,14 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
     const pool = runtime.route(this.req, head)?.pool;
     if (pool === undefined) return this.fail(new FulcrumError('FUL_ERR_NO_ROUTE'));
     this.pool = pool;
-    const keys = runtime.keysOf(pool);
-    const picked = pool.select({
-      hashKey: keys.hashKey?.(this.req, this.req.remoteAddress, head.path),
-      stickyValue: keys.stickyCookie === undefined ? undefined : cookieValue(this.req.header('cookie'), keys.stickyCookie),
-    });
-    if (picked === 'none') return this.fail(new FulcrumError('FUL_ERR_NO_BACKEND'));
-    if (picked === 'circuit-open') return this.fail(new FulcrumError('FUL_ERR_CIRCUIT_OPEN'));
-    this.backend = picked;
-    this.lines = this.requestHead(head, picked);
-    picked.inFlight++;
-    if (picked.inFlight > picked.maxConnections) {
-      pool.pending++;
-      this.pending = true;
-    }
+    const clientIp = this.req.remoteAddress;
+    const key = pool.balancer.keyOf?.({ clientIp, path: head.path, header: (name) => this.req.header(name) });
+    const attempt = startAttempt(pool, { key }, this.proxy.deps);
+    if (attempt instanceof FulcrumError) return this.fail(attempt);
+    this.attempt = attempt;
+    this.lines = this.requestHead(head, attempt);
     this.phase = 'queued';
-    this.claim = pool.clientOf(picked).claimSlot(this);
+    this.claim = pool.clientOf(attempt.backend).claimSlot(this);
     // HAProxy's `timeout queue` defaults to its connect timeout: a tunnel may hold its slot for hours.
     if (this.phase === 'queued') this.queueTimer = setTimeout(() => this.queueTimedOut(), pool.config.timeouts.connect);
   }
@@ -130,7 +125,7 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   // SlotHolder
   onGranted(): void {
     clearTimeout(this.queueTimer);
-    this.leaveQueue();
+    this.attempt?.leaveQueue();
     if (this.phase === 'queued') this.connect();
   }
 
@@ -149,6 +144,7 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
     if (taken === undefined) return this.finish(499, 'FUL_ERR_CLIENT_ABORTED', 'success');
     this.phase = 'tunnel';
     this.status = 101;
+    this.attempt?.answered();
     this.client = taken.socket;
     const out = downstreamHeaders(headers, 101, -1);
     out.push('connection', 'upgrade', 'upgrade', fieldValue(headers, 'upgrade') ?? '', 'x-request-id', this.requestId);
@@ -181,14 +177,13 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   }
 
   /** The request head for the backend: forwarding fields as for any request, Connection and Upgrade kept. */
-  private requestHead(head: RequestHead, backend: Backend): string {
-    const runtime = this.proxy.pipeline.runtime;
+  private requestHead(head: ScannedHead, attempt: Attempt): string {
+    const runtime = this.proxy.source.runtime;
     const clientIp = this.req.remoteAddress;
-    const headers = upstreamHeaders(this.req.rawHeaders, head, { clientIp, trusted: runtime.isTrusted(clientIp), requestId: this.requestId });
-    // HTTP/1.0 clients may send no Host; the backend speaks HTTP/1.1 and needs one (RFC 9112 §3.2).
-    if (head.hostHeader === undefined) headers.push('host', backend.authority);
+    const forwarded = upstreamHeaders(this.req.rawHeaders, head, { clientIp, trusted: runtime.isTrusted(clientIp), requestId: this.requestId, secure: this.req.secure });
     // Upgrade and Connection are hop-by-hop, but here they are the point: the backend must see them.
-    headers.push('connection', 'upgrade', 'upgrade', head.upgrade ?? '');
+    forwarded.push('connection', 'upgrade', 'upgrade', head.upgrade ?? '');
+    const headers = attempt.headersFor(head, forwarded);
     let lines = `${this.req.method} ${head.target} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
     return `${lines}\r\n`;
@@ -199,8 +194,8 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
   }
 
   private connect(): void {
-    const backend = this.backend!;
-    const { connect, response } = this.pool!.config.timeouts;
+    const { backend, pool } = this.attempt!;
+    const { connect, response } = pool.config.timeouts;
     this.phase = 'connecting';
     const upstream = net.connect({ host: backend.host, port: backend.port, noDelay: true });
     this.upstream = upstream;
@@ -287,20 +282,10 @@ class Upgrade implements ResponseListener, SlotHolder, AnswerEvents {
     clearTimeout(this.queueTimer);
     this.proxy.tunnels.delete(this);
     this.upstream?.destroy(); // a refused upgrade's connection is not reused: it was opened for a tunnel
-    const { pool, backend } = this;
-    const { stats, clock, reportOutcome } = this.proxy.deps;
-    stats.record(pool?.name ?? '-', backend?.id, status, clock.now() - this.startedAt, code);
-    if (pool === undefined || backend === undefined) return;
-    this.leaveQueue();
-    backend.inFlight--;
+    const { stats, clock } = this.proxy.deps;
+    stats.record(this.pool?.name ?? '-', this.attempt?.backend.id, status, clock.now() - this.startedAt, code);
+    this.attempt?.end(outcome);
     this.claim?.release();
-    reportOutcome(pool.name, backend, outcome);
-  }
-
-  private leaveQueue(): void {
-    if (!this.pending) return;
-    this.pending = false;
-    this.pool!.pending--;
   }
 }
 

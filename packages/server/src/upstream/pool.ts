@@ -57,7 +57,7 @@ export class Pool {
     if (first === undefined) return 'none';
     if (first.inFlight < first.maxConnections) return first;
     const exclude = new Set(ctx.exclude);
-    const further = { hashKey: ctx.hashKey, stickyValue: ctx.stickyValue, exclude };
+    const further = { key: ctx.key, exclude };
     for (let b: Backend | undefined = first; b !== undefined; b = this.balancer.pick(further)) {
       if (b.inFlight < b.maxConnections) return b;
       exclude.add(b);

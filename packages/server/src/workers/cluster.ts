@@ -13,15 +13,21 @@ import { ControlPlane } from './control-plane.ts';
 import { OutcomeBatch, replay, type OutcomeReport } from './outcome-batch.ts';
 import { ProxyProcess, type BackendStateUpdate } from './proxy-process.ts';
 import type { RunningFulcrum } from './single.ts';
+import type { ChallengeSet } from '../acme/answers.ts';
+import { listenersOf } from '../config/listeners.ts';
+import type { TlsMaterial } from '../tls/material.ts';
 
 type ToWorker =
-  | { t: 'config'; config: Config; states: readonly BackendStateUpdate[] }
+  | { t: 'config'; config: Config; states: readonly BackendStateUpdate[]; tls: TlsMaterial }
+  | { t: 'tls'; material: TlsMaterial }
+  | { t: 'challenges'; id: number; set: ChallengeSet }
   | { t: 'states'; states: readonly BackendStateUpdate[] }
   | { t: 'drain'; deadlineMs: number }
   | { t: 'purge'; kind: 'url' | 'prefix' | 'tag'; value: string };
 
 type ToPrimary =
-  | { t: 'ready'; port: number }
+  | { t: 'ready'; ports: number[] }
+  | { t: 'challenges-applied'; id: number }
   | { t: 'outcomes'; reports: OutcomeReport[] }
   | { t: 'stats'; snapshot: StatsSnapshot }
   | { t: 'failed'; message: string };
@@ -36,28 +42,54 @@ export async function startPrimary(config: Config, configFile: string | undefine
   /** Counters of workers that exited, so that totals never go down. */
   let retired: StatsSnapshot = { pools: {}, connections: 0 };
   let stopping = false;
-  let proxyPort = 0;
+  /** Challenge sets sent and not yet acknowledged by every worker: id → workers still to answer, and the waiter. */
+  const pendingChallenges = new Map<number, { waiting: Set<Worker>; done: () => void }>();
+  let challengeId = 0;
 
   const broadcast = (msg: ToWorker) => {
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(msg);
   };
   control.attach({
-    applyConfig: (c, states) => broadcast({ t: 'config', config: c, states }),
+    applyConfig: (c, states) => broadcast({ t: 'config', config: c, states, tls: control.tls.material }),
     applyBackendStates: (states) => broadcast({ t: 'states', states }),
     stats: () => sumSnapshots([retired, ...snapshots.values()]),
     purge: (kind, value) => broadcast({ t: 'purge', kind, value }),
   });
+  control.tls.attach({
+    applyTls: (material) => broadcast({ t: 'tls', material }),
+    applyChallenges: (set) =>
+      new Promise<void>((resolve) => {
+        const id = ++challengeId;
+        const waiting = new Set(Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true));
+        if (waiting.size === 0) return resolve();
+        pendingChallenges.set(id, { waiting, done: resolve });
+        broadcast({ t: 'challenges', id, set });
+      }),
+  });
+  const acknowledge = (worker: Worker, id?: number) => {
+    for (const [key, pending] of pendingChallenges) {
+      if (id !== undefined && key !== id) continue;
+      pending.waiting.delete(worker);
+      if (pending.waiting.size > 0) continue;
+      pendingChallenges.delete(key);
+      pending.done();
+    }
+  };
+  await control.tls.init();
 
-  const fork = (): Promise<number> =>
+  const fork = (): Promise<number[]> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork({ FULCRUM_WORKER: '1' });
       worker.on('online', () => {
-        worker.send({ t: 'config', config: control.config, states: statesOf(control) } satisfies ToWorker);
+        worker.send({ t: 'config', config: control.config, states: statesOf(control), tls: control.tls.material } satisfies ToWorker);
       });
       worker.on('message', (msg: ToPrimary) => {
         switch (msg.t) {
           case 'ready':
-            resolve(msg.port);
+            resolve(msg.ports);
+            break;
+          case 'challenges-applied':
+            acknowledge(worker, msg.id);
             break;
           case 'outcomes':
             for (const r of msg.reports) replay(r, (pool, id, outcome) => control.report(pool, id, outcome));
@@ -74,6 +106,7 @@ export async function startPrimary(config: Config, configFile: string | undefine
         const last = snapshots.get(worker);
         if (last) retired = sumSnapshots([retired, { ...last, connections: 0, pools: zeroInFlight(last.pools) }]);
         snapshots.delete(worker);
+        acknowledge(worker); // a worker that died answers nothing: no longer waited for
         if (stopping) return;
         log.error({ worker: worker.process.pid, code, signal }, 'worker exited; starting another');
         setTimeout(() => void fork().catch((err: unknown) => log.error({ err }, 'worker failed to start')), RESPAWN_DELAY_MS);
@@ -82,12 +115,14 @@ export async function startPrimary(config: Config, configFile: string | undefine
 
   const admin = new AdminServer(control, createMetricsRegistry(control), log);
   const adminPort = await admin.listen(config.admin.listen);
-  const ports = await Promise.all(Array.from({ length: count }, fork));
-  proxyPort = ports[0]!;
-  log.info({ listen: config.listen, port: proxyPort, admin: adminPort, workers: count }, 'fulcrum ready');
+  const ports = (await Promise.all(Array.from({ length: count }, fork)))[0]!;
+  const proxyPort = ports[0]!;
+  control.tls.startAcme();
+  log.info({ listen: listenersOf(config).map((l) => l.listen), port: proxyPort, ports, admin: adminPort, workers: count }, 'fulcrum ready');
 
   return {
     proxyPort,
+    ports,
     adminPort,
     control,
     reload: () => control.reload(),
@@ -128,6 +163,9 @@ export function runWorker(): void {
   let booting = false;
   /** A config that arrived while booting, applied once ready. */
   let queued: Extract<ToWorker, { t: 'config' }> | undefined;
+  /** TLS material and challenges that arrived before the proxy was built. */
+  let tls: TlsMaterial | undefined;
+  let challenges: ChallengeSet | undefined;
   const outcomes = new OutcomeBatch();
   const send = (msg: ToPrimary) => process.send?.(msg);
   // The primary handles SIGINT/SIGTERM (a terminal's ^C reaches every process of the group): ignore them here.
@@ -138,7 +176,16 @@ export function runWorker(): void {
       case 'config':
         if (proxy !== undefined) proxy.applyConfig(msg.config, msg.states);
         else if (booting) queued = msg;
-        else void boot(msg.config, msg.states);
+        else void boot(msg.config, msg.states, msg.tls);
+        break;
+      case 'tls':
+        if (proxy !== undefined) proxy.applyTls(msg.material);
+        else tls = msg.material;
+        break;
+      case 'challenges':
+        challenges = msg.set;
+        proxy?.applyChallenges(msg.set);
+        send({ t: 'challenges-applied', id: msg.id });
         break;
       case 'states':
         proxy?.applyBackendStates(msg.states);
@@ -157,17 +204,19 @@ export function runWorker(): void {
     }
   });
 
-  async function boot(config: Config, states: readonly BackendStateUpdate[]): Promise<void> {
+  async function boot(config: Config, states: readonly BackendStateUpdate[], material: TlsMaterial): Promise<void> {
     booting = true;
     const log = createLogger(config.log.level);
     try {
       proxy = new ProxyProcess(config, log, (pool, backend, outcome) => outcomes.add(pool, backend.id, outcome));
       proxy.applyBackendStates(states);
-      const port = await proxy.listen(config.listen);
+      proxy.applyTls(tls ?? material);
+      if (challenges) proxy.applyChallenges(challenges);
+      const ports = await proxy.listen();
       setInterval(() => send({ t: 'stats', snapshot: proxy!.snapshot() }), STATS_INTERVAL_MS).unref();
       setInterval(() => outcomes.size > 0 && send({ t: 'outcomes', reports: outcomes.take() }), OUTCOME_FLUSH_MS).unref();
       if (queued) proxy.applyConfig(queued.config, queued.states);
-      send({ t: 'ready', port });
+      send({ t: 'ready', ports });
     } catch (err) {
       send({ t: 'failed', message: (err as Error).message });
       process.exit(1);

@@ -16,6 +16,8 @@ import { systemClock, systemRandom } from '../time.ts';
 import { Backend, type BackendState } from '../upstream/backend.ts';
 import type { BackendStateUpdate } from './proxy-process.ts';
 import { Registrations } from './registrations.ts';
+import { TlsControl } from './tls-control.ts';
+import { listenersOf } from '../config/listeners.ts';
 
 /** How the control plane reaches the proxy processes: in-process calls, or IPC to cluster workers. */
 export interface DataPlaneLink {
@@ -57,6 +59,8 @@ export class ControlPlane implements MetricsSource {
   private link: DataPlaneLink | undefined;
   private readonly monitor: HealthMonitor;
   private readonly checker = new HttpHealthChecker();
+  /** Certificates and ticket keys for the TLS listeners. */
+  readonly tls: TlsControl;
   /** Backends that registered themselves and renew by heartbeat. */
   readonly registrations: Registrations = new Registrations(this, systemClock);
   /** pool → backend id → the control plane's own Backend object, whose state the monitor decides. */
@@ -73,6 +77,7 @@ export class ControlPlane implements MetricsSource {
     this.current = config;
     this.configFile = configFile;
     this.log = log;
+    this.tls = new TlsControl(config, log);
     this.monitor = new HealthMonitor({
       clock: systemClock,
       random: systemRandom,
@@ -110,6 +115,12 @@ export class ControlPlane implements MetricsSource {
       this.emit({ at: now(), type: 'config-rejected', problems: result.problems });
       return { ok: false, problems: result.problems };
     }
+    const refused = await this.tls.reloadFiles(result.config);
+    if (refused.length > 0) {
+      this.reloadCounts.failed++;
+      this.emit({ at: now(), type: 'config-rejected', problems: refused });
+      return { ok: false, problems: refused };
+    }
     this.apply(result.config);
     return { ok: true };
   }
@@ -117,7 +128,8 @@ export class ControlPlane implements MetricsSource {
   /** Switches to a validated config read from disk; self-registered backends are carried over (registrations.ts). */
   apply(config: Config): void {
     for (const [what, before, after] of [
-      ['listen', this.current.listen, config.listen],
+      ['listeners', startOnly(this.current), startOnly(config)],
+      ['acme', JSON.stringify(this.current.acme), JSON.stringify(config.acme)],
       ['admin.listen', this.current.admin.listen, config.admin.listen],
       ['workers', String(this.current.workers), String(config.workers)],
     ] as const) {
@@ -238,6 +250,7 @@ export class ControlPlane implements MetricsSource {
   }
 
   stop(): void {
+    this.tls.stop();
     this.registrations.stop();
     this.monitor.stop();
     this.checker.close();
@@ -348,6 +361,11 @@ export class ControlPlane implements MetricsSource {
     if (this.recentEvents.length > EVENTS_KEPT) this.recentEvents.shift();
     for (const l of this.listeners) l(event);
   }
+}
+
+/** What of the listeners needs a restart to change: all but the certificate files, which a reload re-reads. */
+function startOnly(config: Config): string {
+  return JSON.stringify(listenersOf(config).map((l) => ({ ...l, tls: l.tls && { ...l.tls, certificates: undefined } })));
 }
 
 function now(): string {

@@ -7,6 +7,10 @@ import type { Logger } from '../observability/logger.ts';
 import { TOP_LIST_LENGTH, TrafficStats, type StatsSnapshot } from '../observability/stats.ts';
 import type { DownstreamServer } from '../downstream/server.ts';
 import { createProxyServer, drainServer, type ProxyServerDeps } from '../proxy/server.ts';
+import { ChallengeAnswers, type ChallengeSet } from '../acme/answers.ts';
+import { listenersOf, type ListenerConfig } from '../config/listeners.ts';
+import { ListenerCertificates } from '../tls/listener-certificates.ts';
+import type { TlsMaterial } from '../tls/material.ts';
 import { Pipeline, type PipelineDeps } from '../proxy/pipeline.ts';
 import { buildRuntime } from '../proxy/runtime.ts';
 import { UpgradeProxy } from '../proxy/upgrade.ts';
@@ -16,6 +20,7 @@ import type { HttpCache } from '../cache/http-cache.ts';
 import type { Purge } from '../cache/purge-bus.ts';
 import type { BackendState } from '../upstream/backend.ts';
 import { UpstreamConnections } from '../upstream/connections.ts';
+import { splitHostPort } from '../config/listen.ts';
 
 /** A backend's state as decided by the control plane. */
 export interface BackendStateUpdate {
@@ -31,7 +36,12 @@ export class ProxyProcess {
   private readonly pipeline: Pipeline;
   private readonly upgrades: UpgradeProxy;
   private readonly connections = new UpstreamConnections();
-  private readonly server: DownstreamServer;
+  /** One per listener, in config order; listeners are fixed at start. */
+  private readonly servers: DownstreamServer[] = [];
+  private readonly listeners: readonly ListenerConfig[];
+  private readonly certificates: ListenerCertificates[] = [];
+  private readonly challenges = new ChallengeAnswers();
+  private ports: number[] = [];
   private readonly serverDeps: ProxyServerDeps;
 
   private readonly log: Logger;
@@ -46,14 +56,42 @@ export class ProxyProcess {
     this.pipeline = new Pipeline(runtime, deps);
     this.upgrades = new UpgradeProxy(this.pipeline, deps);
     this.serverDeps = { pipeline: this.pipeline, upgrades: this.upgrades, stats: this.stats, log };
-    this.server = createProxyServer(config.limits, this.serverDeps);
+    this.listeners = listenersOf(config);
+    this.listeners.forEach((listener, i) => {
+      const certificates = listener.tls && new ListenerCertificates(i, listener.tls, this.challenges);
+      if (certificates) this.certificates.push(certificates);
+      const tls = certificates && { source: certificates };
+      const edge = { challenges: this.challenges, redirectPort: () => this.redirectPort(listener) };
+      this.servers.push(createProxyServer(config.limits, this.serverDeps, { tls, edge }));
+    });
     this.countBackends();
   }
 
-  /** Listens on host:port; port 0 picks a free one. Returns the bound port. */
-  async listen(address: string): Promise<number> {
-    const { host, port } = splitHostPort(address);
-    return this.server.listen(host, port);
+  /** Listens on every listener's host:port (port 0 picks a free one). Returns the bound ports, in config order. */
+  async listen(): Promise<number[]> {
+    this.ports = [];
+    for (const [i, listener] of this.listeners.entries()) {
+      const { host, port } = splitHostPort(listener.listen);
+      this.ports.push(await this.servers[i]!.listen(host, port));
+    }
+    return this.ports;
+  }
+
+  /** New certificates (files re-read, ACME renewed): each TLS listener swaps its set; open connections stay. */
+  applyTls(material: TlsMaterial): void {
+    for (const c of this.certificates) c.apply(material);
+  }
+
+  applyChallenges(set: ChallengeSet): void {
+    this.challenges.apply(set);
+  }
+
+  /** Where a redirecting listener sends clients: its own port, or the first TLS listener's (bound) port. */
+  private redirectPort(listener: ListenerConfig): number | undefined {
+    if (listener.redirect_https === false) return undefined;
+    if (listener.redirect_https !== true) return listener.redirect_https;
+    const i = this.listeners.findIndex((l) => l.tls !== undefined);
+    return i < 0 ? 443 : (this.ports[i] ?? 443);
   }
 
   /** Swaps in a new config; requests in flight finish on the old runtime. */
@@ -114,7 +152,7 @@ export class ProxyProcess {
 
   /** Graceful stop: no new connections, in-flight requests finish up to the deadline, then connections close. */
   async drain(deadlineMs: number): Promise<'drained' | 'deadline'> {
-    const result = await drainServer(this.server, this.serverDeps, deadlineMs);
+    const result = await drainServer(this.servers, this.serverDeps, deadlineMs);
     this.connections.destroy();
     await this.cache.close();
     return result;
@@ -123,11 +161,4 @@ export class ProxyProcess {
   private countBackends(): void {
     for (const pool of this.pipeline.runtime.pools.values()) for (const b of pool.backends) this.stats.ensure(pool.name, b.id);
   }
-}
-
-export function splitHostPort(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  let host = address.slice(0, colon);
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return { host, port: Number(address.slice(colon + 1)) };
 }

@@ -8,9 +8,13 @@ import { createMetricsRegistry } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ControlPlane, type ReloadResult } from './control-plane.ts';
 import { ProxyProcess } from './proxy-process.ts';
+import { listenersOf } from '../config/listeners.ts';
 
 export interface RunningFulcrum {
+  /** The first listener's port. */
   readonly proxyPort: number;
+  /** Every listener's port, in config order. */
+  readonly ports: readonly number[];
   readonly adminPort: number;
   readonly control: ControlPlane;
   reload(): Promise<ReloadResult>;
@@ -27,12 +31,21 @@ export async function startSingle(config: Config, configFile: string | undefined
     stats: () => proxy.snapshot(),
     purge: (kind, value) => void proxy.purge(kind, value),
   });
+  control.tls.attach({
+    applyTls: (material) => proxy.applyTls(material),
+    applyChallenges: async (set) => proxy.applyChallenges(set),
+  });
+  await control.tls.init();
+  proxy.applyTls(control.tls.material);
   const admin = new AdminServer(control, createMetricsRegistry(control), log);
   const adminPort = await admin.listen(config.admin.listen);
-  const proxyPort = await proxy.listen(config.listen);
-  log.info({ listen: config.listen, port: proxyPort, admin: adminPort, workers: 1 }, 'fulcrum ready');
+  const ports = await proxy.listen();
+  const proxyPort = ports[0]!;
+  control.tls.startAcme();
+  log.info({ listen: listenersOf(config).map((l) => l.listen), port: proxyPort, ports, admin: adminPort, workers: 1 }, 'fulcrum ready');
   return {
     proxyPort,
+    ports,
     adminPort,
     control,
     reload: () => control.reload(),

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PoolView } from '../../src/admin/views.ts';
 import { closedPort, startBackend, type TestBackend } from '../support/backend.ts';
-import { getJson, request, sample, scrape } from '../support/client.ts';
+import { getJson, request, sample } from '../support/client.ts';
 import { eventually, startFulcrum, type InProcessFulcrum } from '../support/fulcrum.ts';
 
 const TOKEN = 'a-very-secret-admin-token-0123456789';

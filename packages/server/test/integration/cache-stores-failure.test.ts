@@ -6,7 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StoredResponse } from '../../src/cache/store.ts';
-import { MemcachedPurgeBus, RedisPurgeBus, type Purge, type PurgeBus } from '../../src/cache/purge-bus.ts';
+import type { Purge, PurgeBus } from '../../src/cache/purge-bus.ts';
+import { MemcachedPurgeBus } from '../../src/cache/stores/memcached-purge-bus.ts';
+import { RedisPurgeBus } from '../../src/cache/stores/redis-purge-bus.ts';
 import { MemcachedStore } from '../../src/cache/stores/memcached.ts';
 import { MemoryStore, entrySize } from '../../src/cache/stores/memory.ts';
 import { RedisStore } from '../../src/cache/stores/redis.ts';

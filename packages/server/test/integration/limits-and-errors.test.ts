@@ -108,6 +108,10 @@ describe('client limits', () => {
   test('a malformed request line gets 400 and the server goes on serving', async () => {
     const raw = await rawExchange(fulcrum.proxyPort, 'THIS IS NOT HTTP\r\n\r\n');
     assert.equal(statusOf(raw), 400, raw);
+    // The one error response, as the pipeline writes it: never cached, the code named, then the connection closed.
+    assert.match(raw, /\r\ncache-control: no-store\r\n/);
+    assert.match(raw, /\r\nconnection: close\r\n/);
+    assert.match(raw, /\r\n\r\n400 [^\n]+\ncode: FUL_ERR_BAD_REQUEST\n$/);
     const res = await request(fulcrum.url);
     assert.equal(res.status, 200);
     assert.equal(res.text, 'origin');

@@ -27,7 +27,7 @@ export interface InProcessFulcrum extends RunningFulcrum {
 /** Fills what every test config shares: free ports, one process, quiet logs. */
 export function testConfig(input: Partial<ConfigInput> & Pick<ConfigInput, 'pools'>): ConfigInput {
   return {
-    listen: '127.0.0.1:0',
+    ...(input.listeners === undefined ? { listen: '127.0.0.1:0' } : {}),
     admin: { listen: '127.0.0.1:0' },
     workers: 1,
     log: { level: 'info', access: false },
@@ -60,6 +60,8 @@ export async function startFulcrum(
 
 export interface SpawnedFulcrum {
   readonly url: string;
+  /** Every listener's port, in config order. */
+  readonly ports: readonly number[];
   readonly adminUrl: string;
   readonly child: ChildProcess;
   readonly configFile: string;
@@ -83,12 +85,12 @@ export async function spawnFulcrum(input: ConfigInput, timeoutMs = 15_000): Prom
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const ready = await new Promise<{ port: number; admin: number }>((resolve, reject) => {
+  const ready = await new Promise<{ port: number; ports: number[]; admin: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`fulcrum did not start in time:\n${out}`)), timeoutMs);
     const onData = () => {
       for (const line of out.split('\n')) {
         if (!line.includes('"fulcrum ready"')) continue;
-        const parsed = JSON.parse(line) as { port: number; admin: number };
+        const parsed = JSON.parse(line) as { port: number; ports: number[]; admin: number };
         clearTimeout(timer);
         child.stdout!.off('data', onData);
         resolve(parsed);
@@ -104,6 +106,7 @@ export async function spawnFulcrum(input: ConfigInput, timeoutMs = 15_000): Prom
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     url: `http://127.0.0.1:${ready.port}`,
+    ports: ready.ports,
     adminUrl: `http://127.0.0.1:${ready.admin}`,
     child,
     configFile,

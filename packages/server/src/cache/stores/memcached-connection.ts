@@ -8,6 +8,10 @@
  * the socket has closed: a request caught by a server that closed the connection cleanly would wait forever.
  * At the deadline the request fails, and the server's state is reset (`Server.error`): the socket is destroyed
  * and every request waiting on it fails now rather than at its own deadline; the next request reconnects.
+ *
+ * memjs is pinned to one version (package.json, no ^): this uses its undocumented internals (`incrSeq`, `seq`,
+ * `perform`, `Utils.makeRequestBuffer`, `servers[0].error`), which a minor release may change. Upgrade on purpose,
+ * with the memcached store's contract suite.
  */
 import { Client, Utils, type Response } from 'memjs';
 

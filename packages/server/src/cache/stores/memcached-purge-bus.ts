@@ -14,11 +14,11 @@
  */
 import type { Clock } from '../../time.ts';
 import { systemRandom, type Random } from '../../time.ts';
-import type { Purge, PurgeBus } from '../purge-bus.ts';
+import { PurgeSubscribers, type Purge, type PurgeBus } from '../purge-bus.ts';
 import { HashRing } from './hash-ring.ts';
 import { DEFAULT_MEMCACHED_TIMEOUT_MS, MemcachedConnection } from './memcached-connection.ts';
 import { DEFAULT_KEY_PREFIX, memcachedKey, memcachedTtlSeconds } from './memcached-keys.ts';
-import { DeliveredIds, parsePurgeRecord, purgeOf, PurgeRecorder, PurgeSubscribers, type PurgeRecord } from './purge-wire.ts';
+import { DeliveredIds, parsePurgeRecord, purgeOf, PurgeRecorder, type PurgeRecord } from './purge-wire.ts';
 
 export const DEFAULT_POLL_MS = 500;
 export const DEFAULT_MEMCACHED_PURGES_KEPT = 100;

@@ -37,32 +37,6 @@ export class PurgeRecorder {
   }
 }
 
-export class PurgeSubscribers {
-  private readonly callbacks = new Set<(p: Purge) => void>();
-
-  add(cb: (p: Purge) => void): () => void {
-    // A wrapper, so that one function subscribed twice is two subscriptions.
-    const entry = (p: Purge) => cb(p);
-    this.callbacks.add(entry);
-    return () => void this.callbacks.delete(entry);
-  }
-
-  /** Calls each subscriber; one that throws does not keep the purge from the others (its error is a warning). */
-  deliver(p: Purge): void {
-    for (const cb of this.callbacks) {
-      try {
-        cb(p);
-      } catch (err) {
-        process.emitWarning(`purge subscriber threw: ${String(err)}`, { code: 'FULCRUM_PURGE_SUBSCRIBER' });
-      }
-    }
-  }
-
-  clear(): void {
-    this.callbacks.clear();
-  }
-}
-
 /**
  * The ids of purges already delivered, forgotten `retentionMs` after they were first seen (measured on this
  * instance's clock, so other instances' clocks do not matter).

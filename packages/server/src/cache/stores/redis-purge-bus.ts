@@ -9,8 +9,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../time.ts';
-import type { Purge, PurgeBus } from '../purge-bus.ts';
-import { DeliveredIds, parsePurgeRecord, purgeOf, PurgeRecorder, PurgeSubscribers, type PurgeRecord } from './purge-wire.ts';
+import { PurgeSubscribers, type Purge, type PurgeBus } from '../purge-bus.ts';
+import { DeliveredIds, parsePurgeRecord, purgeOf, PurgeRecorder, type PurgeRecord } from './purge-wire.ts';
 import { closeRedis, createRedisClient, createRedisSubscriber, DEFAULT_REDIS_TIMEOUT_MS, whenReady, type RedisConnectionOptions } from './redis-client.ts';
 import { DEFAULT_KEY_PREFIX } from './redis.ts';
 

@@ -18,7 +18,7 @@ function balancerFor(configured: readonly Backend[], eligible = configured, boun
 }
 
 function owners(balancer: ConsistentHashBalancer, keys = KEYS): (Backend | undefined)[] {
-  return keys.map((hashKey) => balancer.pick({ hashKey }));
+  return keys.map((hashKey) => balancer.pick({ key: hashKey }));
 }
 
 describe('consistent-hash', () => {
@@ -92,7 +92,7 @@ describe('consistent-hash', () => {
     const balancer = balancerFor(backends);
     const counts = new Map<Backend | undefined, number>();
     for (let i = 0; i < 100_000; i++) {
-      const backend = balancer.pick({ hashKey: `user-${i}` });
+      const backend = balancer.pick({ key: `user-${i}` });
       counts.set(backend, (counts.get(backend) ?? 0) + 1);
     }
     assertShares(counts, weightsOf(backends), 0.03);
@@ -105,7 +105,7 @@ describe('consistent-hash', () => {
     const keysAt = (warmth: number) => {
       warming.warmth = warmth;
       balancer.update(backends);
-      return new Set(KEYS.filter((hashKey) => balancer.pick({ hashKey }) === warming));
+      return new Set(KEYS.filter((hashKey) => balancer.pick({ key: hashKey }) === warming));
     };
     const full = keysAt(1);
     const third = keysAt(0.3);
@@ -121,14 +121,14 @@ describe('consistent-hash', () => {
     const balancer = balancerFor(backends, backends, c);
     const random = seededRandom(3);
     const running: Backend[] = [];
-    const hotOwner = balancer.pick({ hashKey: 'hot' })!;
+    const hotOwner = balancer.pick({ key: 'hot' })!;
     const hotPicks = new Set<Backend>();
     for (let step = 0; step < 50_000; step++) {
       // Half the requests carry one hot key, the rest a key among 100 (a Zipf-like head).
       const hashKey = random.next() < 0.5 ? 'hot' : `key-${Math.floor(random.next() ** 3 * 100)}`;
       const total = running.length;
       const capacity = Math.ceil((c * (total + 1)) / backends.length);
-      const backend = balancer.pick({ hashKey })!;
+      const backend = balancer.pick({ key: hashKey })!;
       assert.ok(backend.inFlight + 1 <= capacity, `${backend.id}: ${backend.inFlight + 1} in flight > ${capacity}`);
       if (hashKey === 'hot') hotPicks.add(backend);
       backend.inFlight++;
@@ -148,8 +148,8 @@ describe('consistent-hash', () => {
     const backends = makeBackends([3, 1, 1, 1]);
     const c = 1.25;
     const balancer = balancerFor(backends, backends, c);
-    const heavyKeys = KEYS.filter((hashKey) => balancer.pick({ hashKey }) === backends[0]);
-    for (let i = 0; i < 60; i++) balancer.pick({ hashKey: heavyKeys[i % heavyKeys.length]! })!.inFlight++;
+    const heavyKeys = KEYS.filter((hashKey) => balancer.pick({ key: hashKey }) === backends[0]);
+    for (let i = 0; i < 60; i++) balancer.pick({ key: heavyKeys[i % heavyKeys.length]! })!.inFlight++;
     // 60 in flight, shares 2, 2/3, 2/3, 2/3 of the mean: the heavy backend may hold ceil(1.25 × 60 / 4 × 2) = 38.
     assert.equal(backends[0]!.inFlight, 38);
     for (const backend of backends.slice(1)) assert.ok(backend.inFlight <= Math.ceil(((c * 60) / 4) * (2 / 3)));
@@ -158,36 +158,36 @@ describe('consistent-hash', () => {
   test('when its owner is full, a key overflows to the same backend every time', () => {
     const backends = makeBackends(Array(8).fill(1));
     const balancer = balancerFor(backends);
-    const owner = balancer.pick({ hashKey: 'hot' })!;
+    const owner = balancer.pick({ key: 'hot' })!;
     owner.inFlight = 10;
-    const second = balancer.pick({ hashKey: 'hot' });
+    const second = balancer.pick({ key: 'hot' });
     assert.notEqual(second, owner);
-    for (let i = 0; i < 20; i++) assert.equal(balancer.pick({ hashKey: 'hot' }), second);
+    for (let i = 0; i < 20; i++) assert.equal(balancer.pick({ key: 'hot' }), second);
   });
 
   test('a retry goes to another backend, and none is left when all were tried', () => {
     const backends = makeBackends([1, 1, 1]);
     const balancer = balancerFor(backends);
-    const owner = balancer.pick({ hashKey: 'k' })!;
-    const retry = balancer.pick({ hashKey: 'k', exclude: new Set([owner]) });
+    const owner = balancer.pick({ key: 'k' })!;
+    const retry = balancer.pick({ key: 'k', exclude: new Set([owner]) });
     assert.ok(retry !== undefined && retry !== owner);
-    assert.equal(balancer.pick({ hashKey: 'k', exclude: new Set(backends) }), undefined);
+    assert.equal(balancer.pick({ key: 'k', exclude: new Set(backends) }), undefined);
   });
 
   test('a request without a key (or with an empty one) goes round robin', () => {
     const backends = makeBackends([1, 1, 1]);
     const balancer = balancerFor(backends);
-    const picks = [undefined, '', undefined, '', undefined, ''].map((hashKey) => balancer.pick({ hashKey }));
+    const picks = [undefined, '', undefined, '', undefined, ''].map((hashKey) => balancer.pick({ key: hashKey }));
     assert.equal(new Set(picks.slice(0, 3)).size, 3);
     assert.deepEqual(picks.slice(3), picks.slice(0, 3));
   });
 
   test('with no eligible backend, or none configured, there is nothing to pick', () => {
     const backends = makeBackends([1, 1]);
-    assert.equal(balancerFor(backends, []).pick({ hashKey: 'k' }), undefined);
+    assert.equal(balancerFor(backends, []).pick({ key: 'k' }), undefined);
     const unconfigured = new ConsistentHashBalancer(testDeps(), { boundedLoad: 1.25 });
-    assert.equal(unconfigured.pick({ hashKey: 'k' }), undefined);
+    assert.equal(unconfigured.pick({ key: 'k' }), undefined);
     unconfigured.update(backends);
-    assert.ok(backends.includes(unconfigured.pick({ hashKey: 'k' })!));
+    assert.ok(backends.includes(unconfigured.pick({ key: 'k' })!));
   });
 });

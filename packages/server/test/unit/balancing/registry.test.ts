@@ -21,10 +21,10 @@ describe('balancer registry', () => {
       const balancer = createBalancer(pool, testDeps());
       balancer.update([a!, b!]);
       a!.inFlight = b!.inFlight = 0;
-      const owner = balancer.pick({ hashKey: 'k' })!;
+      const owner = balancer.pick({ key: 'k' })!;
       // One request in flight on the owner: its capacity is ceil(c × 2 / 2), so 1 when c = 1 and 2 when c = 2.
       owner.inFlight = 1;
-      return { owner, next: balancer.pick({ hashKey: 'k' }) };
+      return { owner, next: balancer.pick({ key: 'k' }) };
     };
     const strict = pick(1);
     assert.notEqual(strict.next, strict.owner);
@@ -41,10 +41,10 @@ describe('balancer registry', () => {
     const balancer = createBalancer(pool, testDeps());
     balancer.update(backends);
     const keys = Array.from({ length: 2_000 }, (_, i) => `k${i}`);
-    const before = keys.map((hashKey) => balancer.pick({ hashKey }));
+    const before = keys.map((hashKey) => balancer.pick({ key: hashKey }));
     balancer.update(backends.slice(1));
     keys.forEach((hashKey, i) => {
-      if (before[i] !== backends[0]) assert.equal(balancer.pick({ hashKey }), before[i]);
+      if (before[i] !== backends[0]) assert.equal(balancer.pick({ key: hashKey }), before[i]);
     });
   });
 });

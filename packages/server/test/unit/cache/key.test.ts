@@ -7,6 +7,11 @@ function keyCfg(over: Partial<CacheKeyConfig> = {}): { key: CacheKeyConfig } {
 }
 
 describe('primaryKey', () => {
+  test('http and https are different resources: the scheme is part of the key', () => {
+    assert.notEqual(primaryKey('GET', 'example.com', '/a', '', keyCfg(), [], true), primaryKey('GET', 'example.com', '/a', '', keyCfg(), [], false));
+    assert.equal(primaryKey('GET', 'example.com', '/a', '', keyCfg(), [], false), primaryKey('GET', 'example.com', '/a', '', keyCfg()));
+  });
+
   test('HEAD shares the key of GET', () => {
     assert.equal(primaryKey('HEAD', 'example.com', '/a', 'x=1', keyCfg()), primaryKey('GET', 'example.com', '/a', 'x=1', keyCfg()));
   });

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatProblems, loadConfigFile, parseConfig, parseConfigText, type ConfigResult } from '../../../src/config/load.ts';
 import { configJsonSchema, type Config } from '../../../src/config/schema.ts';
+import { listenersOf } from '../../../src/config/listeners.ts';
 
 const EXAMPLE_FILE = fileURLToPath(new URL('../../../../../examples/fulcrum.yaml', import.meta.url));
 
@@ -105,7 +106,7 @@ describe('the example config', () => {
 describe('defaults', () => {
   test('fill every section a config leaves out', () => {
     const config = valid(parseConfig(minimal(), {}));
-    assert.equal(config.listen, '127.0.0.1:8080');
+    assert.deepEqual(listenersOf(config), [{ listen: '127.0.0.1:8080', redirect_https: false }]);
     assert.deepEqual(config.admin, { listen: '127.0.0.1:9090', allowed_hosts: [] });
     assert.equal(config.workers, 'auto');
     assert.deepEqual(config.log, { level: 'info', access: true });

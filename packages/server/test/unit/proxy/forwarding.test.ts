@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { withoutNominated } from '../../../src/http1/fields.ts';
-import { downstreamHeaders, type RequestHead, scanRequestHead, upstreamHeaders, VIA } from '../../../src/proxy/forwarding.ts';
+import { downstreamHeaders, type ScannedHead, scanRequestHead, upstreamHeaders, VIA } from '../../../src/proxy/forwarding.ts';
 import { Refused } from '../../../src/uri.ts';
 
-const fwd = { clientIp: '10.0.0.9', trusted: false, requestId: 'rid' };
+const fwd = { clientIp: '10.0.0.9', trusted: false, requestId: 'rid', secure: false };
 
 function headerMap(flat: readonly string[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -13,7 +13,7 @@ function headerMap(flat: readonly string[]): Record<string, string[]> {
 }
 
 /** The head of a request Fulcrum accepts. */
-function scan(url: string, raw: readonly string[] = [], method = 'GET'): RequestHead {
+function scan(url: string, raw: readonly string[] = [], method = 'GET'): ScannedHead {
   const head = scanRequestHead(method, url, raw);
   assert.ok(!(head instanceof Refused), head instanceof Refused ? head.reason : '');
   return head;
@@ -108,6 +108,14 @@ describe('upstream headers', () => {
     assert.deepEqual(out['via'], [`1.0 edge, ${VIA}`]);
     assert.deepEqual(out['x-request-id'], ['rid']);
     assert.deepEqual(out['accept'], ['*/*']);
+  });
+
+  test('a request that came over TLS says https, unless a trusted proxy in front said otherwise', () => {
+    const untrusted = headerMap(upstreamHeaders(raw, scan('/', raw), { ...fwd, secure: true }));
+    assert.deepEqual(untrusted['x-forwarded-proto'], ['https']);
+    const claimed = ['Host', 'h', 'X-Forwarded-Proto', 'http'];
+    assert.deepEqual(headerMap(upstreamHeaders(claimed, scan('/', claimed), { ...fwd, secure: true }))['x-forwarded-proto'], ['https']);
+    assert.deepEqual(headerMap(upstreamHeaders(claimed, scan('/', claimed), { ...fwd, secure: true, trusted: true }))['x-forwarded-proto'], ['http']);
   });
 
   test('from a trusted proxy: its X-Forwarded-For is extended and Forwarded kept', () => {

@@ -1,12 +1,12 @@
-/** Values a pool reads from a request to choose a backend: the consistent-hash key and the sticky cookie. */
-import type { DownstreamRequest } from '../downstream/request.ts';
+/** What balancers with affinity read of a request: the consistent-hash key and the sticky cookie. */
+import type { RequestView } from './balancer.ts';
 
-export type HashKeyOf = (req: DownstreamRequest, clientIp: string, path: string) => string | undefined;
+export type KeyReader = (req: RequestView) => string | undefined;
 
 /** Compiles `ip | path | header:NAME | cookie:NAME` (validated by the schema) once per pool. */
-export function compileHashKey(spec: string): HashKeyOf {
-  if (spec === 'ip') return (_req, ip) => ip;
-  if (spec === 'path') return (_req, _ip, path) => path;
+export function compileHashKey(spec: string): KeyReader {
+  if (spec === 'ip') return (req) => req.clientIp;
+  if (spec === 'path') return (req) => req.path;
   const colon = spec.indexOf(':');
   const kind = spec.slice(0, colon);
   const name = spec.slice(colon + 1);

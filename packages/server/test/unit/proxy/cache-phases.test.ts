@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { refreshHeaders } from '../../../src/proxy/cache-support.ts';
+import { refreshHeaders } from '../../../src/proxy/cache-phases.ts';
 
 describe('background refresh heads', () => {
   test('issue 13 #3: a refresh keeps the forwarded fields but no body framing, and its conditionals replace the client\'s', () => {
