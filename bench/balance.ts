@@ -48,6 +48,8 @@ const HASHED: readonly FulcrumRow[] = [
   { algorithm: 'sticky', note: 'cookie; one jar per connection' },
 ];
 const ADAPTIVE: readonly FulcrumRow[] = ALL.filter((r) => ['round-robin', 'least-connections', 'p2c-ewma', 'least-load'].includes(r.algorithm));
+/** The floor on this machine: what the proxy gives over the good backends alone, with no third one to avoid. */
+const FLOOR: FulcrumRow = { algorithm: 'round-robin', label: 'fast backends only', only: ['fast-1', 'fast-2'], note: 'reference: no slow or failing backend in the pool' };
 
 interface Scenario {
   readonly name: string;
@@ -78,7 +80,7 @@ const SCENARIOS: readonly Scenario[] = [
     describe: (load, rounds) => `${wrkText(load, rounds)}. Backends answer after 5, 5 and 50 ms (a timer per request: no queueing of their own).`,
     backends: [backend('fast-1', ['--fast-ms', '5']), backend('fast-2', ['--fast-ms', '5']), backend('slow', ['--fast-ms', '50'], 1)],
     watched: 'slow',
-    rows: ALL,
+    rows: [...ALL, FLOOR],
     load: closedLoop(8),
     rounds: 3,
     retry503: false,
@@ -90,7 +92,7 @@ const SCENARIOS: readonly Scenario[] = [
       `${wrkText(load, rounds)}. Backends: two answer 200 after 5 ms, one answers 503 at once. nginx and HAProxy retry a 503 on another server (proxy_next_upstream http_503; retry-on 503 with redispatch); Fulcrum's retries (2 attempts) cover failed connections and resets, not answers.`,
     backends: [backend('fast-1', ['--fast-ms', '5']), backend('fast-2', ['--fast-ms', '5']), backend('failing', ['--fast-ms', '0', '--status', '503'], 1)],
     watched: 'failing',
-    rows: ADAPTIVE,
+    rows: [...ADAPTIVE, FLOOR],
     load: closedLoop(4),
     rounds: 2,
     retry503: true,
@@ -124,7 +126,7 @@ const SCENARIOS: readonly Scenario[] = [
       backend('slow', ['--fast-ms', String(settings.fastMs), '--slow-ms', String(settings.slowMs), '--slow-share', String(settings.slowShare)], 1),
     ],
     watched: 'slow',
-    rows: [...ALL, ...HASHED],
+    rows: [...ALL, ...HASHED, FLOOR],
     load: () => ({
       kind: 'open',
       load: {
@@ -207,9 +209,10 @@ function goals(m: Measured): string[] {
     if (r === undefined || r.runs.length === 0) continue;
     if (m.scenario.name === 'closed') {
       const p99 = ratio(r.p99Ms, row('nginx round robin')?.p99Ms);
+      const floor = ratio(r.p99Ms, row('Fulcrum round-robin, fast backends only')?.p99Ms);
       const rps = ratio(r.requestsPerSec, row('nginx least_conn')?.requestsPerSec);
       lines.push(
-        `- ${name}: p99 ${fmtRatio(p99)} nginx round robin's (goal ≤ 0.20×), ${fmtPercent(r.watchedShare, 2)} to the slow backend (goal < 1%), req/s ${fmtRatio(rps)} nginx least_conn's (goal ≥ 1.00×)`,
+        `- ${name}: p99 ${fmtRatio(p99)} nginx round robin's (goal ≤ 0.20×; ${fmtRatio(floor)} the fast backends alone), ${fmtPercent(r.watchedShare, 2)} to the slow backend (goal < 1%), req/s ${fmtRatio(rps)} nginx least_conn's (goal ≥ 1.00×)`,
       );
     } else if (m.scenario.name === 'fail-fast') {
       lines.push(`- ${name}: ${fmtPercent(r.errorRate, 2)} of client requests failed (goal < 1%)`);

@@ -29,6 +29,10 @@ export interface StartedBackend {
 export interface FulcrumRow {
   /** The algorithm, as in the config. */
   readonly algorithm: string;
+  /** Shown after the algorithm's name. */
+  readonly label?: string;
+  /** Only these backends (by name) in the pool; all of them when undefined. */
+  readonly only?: readonly string[];
   readonly weighted?: boolean;
   readonly hash?: { readonly key: string };
   readonly note?: string;
@@ -65,12 +69,12 @@ export class Scenery {
     specs: readonly BackendSpec[],
     opts: { readonly retry503: boolean; readonly path: string; readonly root?: string | undefined },
   ): Promise<Target[]> {
-    const urls = backends.map((b) => b.url);
     const check = (url: string) => answersWithBackend(`${url}${opts.path}`);
     const targets: Target[] = [];
     const missing = await fulcrumMissing();
     for (const row of rows) {
-      const name = `Fulcrum ${row.algorithm}`;
+      const name = `Fulcrum ${row.algorithm}${row.label === undefined ? '' : `, ${row.label}`}`;
+      const members = backends.flatMap((b, i) => (row.only === undefined || row.only.includes(b.name) ? [{ url: b.url, weight: specs[i]!.weight }] : []));
       if (missing !== undefined) {
         targets.push(skipped(name, missing));
         continue;
@@ -78,16 +82,16 @@ export class Scenery {
       const pool: FulcrumPool = {
         algorithm: row.algorithm,
         ...(row.hash === undefined ? {} : { hash: row.hash }),
-        backends: urls.map((url, i) => (row.weighted === true ? { url, weight: specs[i]!.weight } : { url })),
+        backends: members.map((m) => (row.weighted === true ? m : { url: m.url })),
       };
       const start = async () => {
-        const started = await startFulcrumProcess(this.group, `fulcrum-${row.algorithm}`, this.dir, { workers: 1, pool, root: opts.root });
+        const started = await startFulcrumProcess(this.group, `fulcrum-${row.algorithm}${row.only === undefined ? '' : '-subset'}`, this.dir, { workers: 1, pool, root: opts.root });
         this.managed.push(started.managed);
         return started.url;
       };
       targets.push(await prepare(name, start, check, row.note ?? ''));
     }
-    const backendPorts = urls.map((u) => Number(new URL(u).port));
+    const backendPorts = backends.map((b) => Number(new URL(b.url).port));
     const nginxPorts = await freePorts(2);
     const nginxHome = path.join(this.dir, `nginx-${nginxPorts[0]}`);
     const servers = (['round-robin', 'least_conn'] as const).map((method, i) => ({ port: nginxPorts[i]!, method, backendPorts, retry503: opts.retry503 }));
