@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { measure, summarize, type Load, type Row } from './lib/balance-measure.ts';
 import { Scenery, type BackendSpec, type FulcrumRow } from './lib/balance-targets.ts';
+import { baselineCheckouts, type Baseline } from './lib/baseline.ts';
 import { FULCRUM_BIN } from './lib/fulcrum.ts';
 import { findExecutable, ProcessGroup } from './lib/processes.ts';
 import { envNumber, machine, machineHeader, writeResults } from './lib/report.ts';
@@ -158,6 +159,7 @@ await group.run(async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fulcrum-bench-'));
   group.onCleanup(() => rm(dir, { recursive: true, force: true }));
   const wrk = findExecutable('wrk');
+  const baseline = baselineCheckouts(group, dir)[0];
   const measured: Measured[] = [];
   for (const scenario of SCENARIOS.filter((s) => settings.scenarios.includes(s.name))) {
     process.stderr.write(`scenario ${scenario.name}: ${scenario.title}\n`);
@@ -167,7 +169,8 @@ await group.run(async () => {
     try {
       const backends = await scenery.backends(scenario.backends);
       const requestPath = load.kind === 'open' ? '/item/0' : '/';
-      const targets = await scenery.targets(scenario.rows, backends, scenario.backends, { retry503: scenario.retry503, path: requestPath });
+      const rows = [...scenario.rows, ...baselineRows(baseline)];
+      const targets = await scenery.targets(rows, backends, scenario.backends, { retry503: scenario.retry503, path: requestPath });
       const live = targets.filter((t) => t.url !== undefined);
       const runs = await measure(group, live, backends, load, rounds, scenario.watched, requestPath);
       measured.push({ scenario, load, rounds, rows: targets.map((t) => summarize(t, runs.get(t) ?? [], scenario.watched)) });
@@ -177,6 +180,12 @@ await group.run(async () => {
   }
   await report(measured);
 });
+
+/** With BENCH_BASELINE: the latency-aware algorithms as they were at that revision, in the same rounds. */
+function baselineRows(baseline: Baseline | undefined): FulcrumRow[] {
+  if (baseline === undefined) return [];
+  return ['p2c-ewma', 'least-load'].map((algorithm) => ({ algorithm, label: `at ${baseline.revision}`, root: baseline.root }));
+}
 
 function notes(r: Row): string {
   const errors = Object.entries(r.errorKinds).map(([kind, n]) => `${kind} ×${n}`);
@@ -223,7 +232,8 @@ function goals(m: Measured): string[] {
 
 async function report(measured: readonly Measured[]): Promise<void> {
   const m = machine();
-  const command = `BALANCE_SCENARIOS=${measured.map((x) => x.scenario.name).join(',')} npm run bench:balance`;
+  const base = process.env.BENCH_BASELINE ? ` BENCH_BASELINE=${process.env.BENCH_BASELINE}` : '';
+  const command = `BALANCE_SCENARIOS=${measured.map((x) => x.scenario.name).join(',')}${base} npm run bench:balance`;
   const sections = measured.flatMap((x) => {
     const goalLines = goals(x);
     return [`## ${x.scenario.title} (\`${x.scenario.name}\`)`, '', x.scenario.describe(x.load, x.rounds), '', table(x), '', ...(goalLines.length > 0 ? [...goalLines, ''] : [])];

@@ -33,6 +33,8 @@ export interface FulcrumRow {
   readonly label?: string;
   /** Only these backends (by name) in the pool; all of them when undefined. */
   readonly only?: readonly string[];
+  /** Fulcrum as it was at another revision: its checkout (lib/baseline.ts). */
+  readonly root?: string;
   readonly weighted?: boolean;
   readonly hash?: { readonly key: string };
   readonly note?: string;
@@ -67,7 +69,7 @@ export class Scenery {
     rows: readonly FulcrumRow[],
     backends: readonly StartedBackend[],
     specs: readonly BackendSpec[],
-    opts: { readonly retry503: boolean; readonly path: string; readonly root?: string | undefined },
+    opts: { readonly retry503: boolean; readonly path: string },
   ): Promise<Target[]> {
     const check = (url: string) => answersWithBackend(`${url}${opts.path}`);
     const targets: Target[] = [];
@@ -85,7 +87,8 @@ export class Scenery {
         backends: members.map((m) => (row.weighted === true ? m : { url: m.url })),
       };
       const start = async () => {
-        const started = await startFulcrumProcess(this.group, `fulcrum-${row.algorithm}${row.only === undefined ? '' : '-subset'}`, this.dir, { workers: 1, pool, root: opts.root });
+        const file = `fulcrum-${row.algorithm}${row.only === undefined ? '' : '-subset'}${row.root === undefined ? '' : '-baseline'}`;
+        const started = await startFulcrumProcess(this.group, file, this.dir, { workers: 1, pool, ...(row.root === undefined ? {} : { root: row.root }) });
         this.managed.push(started.managed);
         return started.url;
       };
