@@ -1,8 +1,8 @@
 /**
- * Power of two choices over expected latency, as Finagle's and Linkerd's balancers do: draw two distinct
+ * Power of two choices over expected latency, the scheme of Finagle's and Linkerd's balancers: draw two distinct
  * backends at random and send to the cheaper. Drawing two instead of scanning all keeps workers that do not
- * share state from herding onto the same "best" backend. The cost is latency-model.ts's: the backend's recent
- * latency (failures counting as slow), scaled up when it would carry more requests at once than usual.
+ * share state from herding onto the same "best" backend. The cost is latency-model.ts's (not theirs): the
+ * backend's recent latency, failures counting as slow, scaled up when it would carry more at once than usual.
  */
 import type { Backend } from '../upstream/backend.ts';
 import type { Clock, Random } from '../time.ts';
