@@ -6,9 +6,13 @@
  *
  * - latency: the backend's recent latency, an average over time (10 s) in which an answer slower than the
  *   estimate moves it 4 times faster than a quicker one. It leans towards the slow answers, so a backend slow
- *   on some of its requests looks slow; but a pause of the proxy itself, which delays every answer in flight on
- *   every backend at once, moves it only a little, where a peak EWMA (Finagle's: a slower answer replaces the
- *   estimate) made the fast backends look as slow as a slow one for seconds after each pause.
+ *   on some of its requests looks slow. A pause of the proxy itself (GC, a busy core) holds back every answer
+ *   in flight on every backend, then delivers them late, at once; a peak EWMA (Finagle's: a slower answer
+ *   replaces the estimate) took that for the fast backends' latency, for seconds after each pause, and sent
+ *   their traffic to the slow one. Here an answer counts as at most 4 times the estimate, and time in which
+ *   requests were in flight but no backend answered, beyond 4 times the answering backend's latency, does not
+ *   count in the average. A backend that really became 10 times slower still shows it within seconds, and its
+ *   in-flight count rises meanwhile.
  * - usual in flight: the backend's in-flight count as requests start (this one included), averaged over about
  *   a second: the concurrency at which it showed that latency. Sending it more than that is assumed to slow it
  *   down in proportion, as it does a backend that queues (a Python server with few workers: latency = requests
@@ -33,13 +37,18 @@ export interface LatencyModelOptions {
   readonly tauMs?: number;
   /** How many times faster a sample above the estimate moves it than a sample below. */
   readonly rise?: number;
+  /** A successful answer counts as at most this many times the estimate. */
+  readonly clamp?: number;
   /** A failure after a failure counts as at least this slow. */
   readonly failurePenaltyMs?: number;
   /** Time constant of the usual in-flight count, in ms. */
   readonly concurrencyTauMs?: number;
 }
 
-export const LATENCY_MODEL_DEFAULTS = { tauMs: 10_000, rise: 4, failurePenaltyMs: 1_000, concurrencyTauMs: 1_000 } as const;
+export const LATENCY_MODEL_DEFAULTS = { tauMs: 10_000, rise: 4, clamp: 4, failurePenaltyMs: 1_000, concurrencyTauMs: 1_000 } as const;
+
+/** The clamp applies to an estimate of at least this, in ms. */
+const CLAMP_FLOOR_MS = 1;
 
 /** Latency assumed for a backend nobody has measured yet, when no backend has been measured. Any positive value works. */
 const UNMEASURED_LATENCY_MS = 1;
@@ -48,6 +57,8 @@ class Estimate {
   /** ms, as of `stamp`; NaN until the first answer. */
   latency = Number.NaN;
   stamp = 0;
+  /** The model's `paused` as of `stamp`. */
+  pausedAtStamp = 0;
   /** The usual in-flight count at request starts, as of `started`. */
   concurrency: number;
   started: number;
@@ -66,17 +77,26 @@ export class LatencyModel {
   private readonly clock: Clock;
   private readonly tauMs: number;
   private readonly rise: number;
+  private readonly clamp: number;
   private readonly failurePenaltyMs: number;
   private readonly concurrencyTauMs: number;
   private backends: readonly Backend[] = [];
   /** Aligned with `backends`, so that a pick by index needs no Map lookup. */
   private estimates: Estimate[] = [];
   private readonly byBackend = new Map<Backend, Estimate>();
+  /** Requests started and not yet ended, over all backends. */
+  private pending = 0;
+  /** Since when `pending` has been above 0, and when the last answer came. */
+  private busySince = 0;
+  private lastAnswerAt = 0;
+  /** Total time, in ms, in which requests were in flight and no backend answered for longer than it should have. */
+  private paused = 0;
 
   constructor(clock: Clock, options: LatencyModelOptions = {}) {
     this.clock = clock;
     this.tauMs = options.tauMs ?? LATENCY_MODEL_DEFAULTS.tauMs;
     this.rise = options.rise ?? LATENCY_MODEL_DEFAULTS.rise;
+    this.clamp = options.clamp ?? LATENCY_MODEL_DEFAULTS.clamp;
     this.failurePenaltyMs = options.failurePenaltyMs ?? LATENCY_MODEL_DEFAULTS.failurePenaltyMs;
     this.concurrencyTauMs = options.concurrencyTauMs ?? LATENCY_MODEL_DEFAULTS.concurrencyTauMs;
   }
@@ -103,6 +123,7 @@ export class LatencyModel {
     const estimate = this.byBackend.get(backend);
     if (estimate === undefined) return;
     const now = this.clock.now();
+    if (this.pending++ === 0) this.busySince = now;
     const inFlight = Math.max(backend.inFlight, 1);
     // The decay while it was idle becomes its estimate: what it was picked for, and what its answer corrects.
     if (inFlight === 1) estimate.latency *= Math.exp(-Math.max(now - estimate.idleSince, 0) / this.tauMs);
@@ -113,19 +134,37 @@ export class LatencyModel {
 
   onRequestEnd(backend: Backend, outcome: Outcome, durationMs: number): void {
     const estimate = this.byBackend.get(backend);
+    const now = this.clock.now();
+    this.notePause(now, estimate?.latency ?? Number.NaN);
     // A request that ends after its backend left the pool tells nothing about the current pool.
     if (estimate === undefined) return;
-    const now = this.clock.now();
     const sample = Math.max(durationMs, outcome === 'success' ? 0 : this.failurePenalty(estimate));
     estimate.failedLast = outcome === 'failure';
     if (Number.isNaN(estimate.latency)) estimate.latency = sample;
     else {
       const rate = sample > estimate.latency ? this.rise : 1;
-      const w = Math.exp((-rate * Math.max(now - estimate.stamp, 0)) / this.tauMs);
-      estimate.latency = estimate.latency * w + sample * (1 - w);
+      const elapsed = now - estimate.stamp - (this.paused - estimate.pausedAtStamp);
+      const w = Math.exp((-rate * Math.max(elapsed, 0)) / this.tauMs);
+      // The floor: an estimate decayed to nothing during a long idle time can still be corrected in a few answers.
+      const counted = outcome === 'failure' ? sample : Math.min(sample, this.clamp * Math.max(estimate.latency, CLAMP_FLOOR_MS));
+      estimate.latency = estimate.latency * w + counted * (1 - w);
     }
     estimate.stamp = now;
+    estimate.pausedAtStamp = this.paused;
     if (backend.inFlight === 0) estimate.idleSince = now;
+  }
+
+  /**
+   * A pause of the proxy itself, as the answers show it: requests were in flight, yet no backend answered for
+   * longer than this one's answer could take (`clamp` × its estimate). That time does not count in the averages.
+   */
+  private notePause(now: number, latency: number): void {
+    if (this.pending > 0) {
+      const silence = now - Math.max(this.lastAnswerAt, this.busySince);
+      if (silence > this.clamp * latency) this.paused += silence - this.clamp * latency;
+      this.pending--;
+    }
+    this.lastAnswerAt = now;
   }
 
   /** What a failure counts as, at least: see the failures above. */

@@ -33,7 +33,7 @@ interface Running {
 
 export interface LoopOptions {
   readonly clients: number;
-  /** Every `everyMs`, the proxy pauses for `forMs`: the answers due meanwhile are all seen at the pause's end. */
+  /** At the end of every `everyMs`, the proxy pauses for `forMs`: the answers due meanwhile are all seen at its end. */
   readonly pauses?: { readonly everyMs: number; readonly forMs: number };
 }
 
@@ -90,12 +90,12 @@ export class ClosedLoop {
     return { picks, meanInFlight };
   }
 
-  /** When an answer due at `t` is seen: at once, or at the end of the pause it falls in. */
+  /** When an answer due at `t` is seen: at once, or at the end of the pause it falls in (the last `forMs` of each period). */
   private seen(t: number): number {
     const pauses = this.options.pauses;
     if (pauses === undefined) return t;
     const offset = t % pauses.everyMs;
-    return offset < pauses.forMs ? t - offset + pauses.forMs : t;
+    return offset >= pauses.everyMs - pauses.forMs ? t - offset + pauses.everyMs : t;
   }
 }
 
