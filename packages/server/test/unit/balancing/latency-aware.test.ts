@@ -4,15 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Balancer } from '../../../src/balancing/balancer.ts';
+import type { Balancer, BalancerDeps } from '../../../src/balancing/balancer.ts';
 import { LeastLoadBalancer } from '../../../src/balancing/least-load.ts';
 import { P2cEwmaBalancer } from '../../../src/balancing/p2c-ewma.ts';
 import type { Backend } from '../../../src/upstream/backend.ts';
-import type { ManualClock } from '../../../src/time.ts';
 import { answersIn, ClosedLoop, failsFast, queueing, share, type Behaviour, type LoopOptions } from './closed-loop.ts';
 import { makeBackends, testDeps } from './fixtures.ts';
 
-const ALGORITHMS: Record<string, (deps: { clock: ManualClock; random: { next(): number } }) => Balancer> = {
+const ALGORITHMS: Record<string, (deps: BalancerDeps) => Balancer> = {
   'p2c-ewma': (deps) => new P2cEwmaBalancer(deps),
   'least-load without reports': (deps) => new LeastLoadBalancer(deps),
 };
