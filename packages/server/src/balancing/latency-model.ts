@@ -47,7 +47,7 @@ export interface LatencyModelOptions {
 
 export const LATENCY_MODEL_DEFAULTS = { tauMs: 10_000, rise: 4, clamp: 4, failurePenaltyMs: 1_000, concurrencyTauMs: 1_000 } as const;
 
-/** The clamp applies to an estimate of at least this, in ms. */
+/** The clamp applies to an estimate of at least this, in ms: a backend answering in microseconds may vary by more than 4 times. */
 const CLAMP_FLOOR_MS = 1;
 
 /** Latency assumed for a backend nobody has measured yet, when no backend has been measured. Any positive value works. */
@@ -64,6 +64,8 @@ class Estimate {
   started: number;
   /** When the backend's in-flight count last fell to 0: its latency decays from then until a request starts. */
   idleSince = 0;
+  /** The estimate before that decay, until the next answer: what the clamp is relative to. */
+  beforeIdle = 0;
   /** Whether its last answer was a failure. */
   failedLast = false;
 
@@ -126,7 +128,10 @@ export class LatencyModel {
     if (this.pending++ === 0) this.busySince = now;
     const inFlight = Math.max(backend.inFlight, 1);
     // The decay while it was idle becomes its estimate: what it was picked for, and what its answer corrects.
-    if (inFlight === 1) estimate.latency *= Math.exp(-Math.max(now - estimate.idleSince, 0) / this.tauMs);
+    if (inFlight === 1 && !Number.isNaN(estimate.latency)) {
+      estimate.beforeIdle = Math.max(estimate.beforeIdle, estimate.latency);
+      estimate.latency *= Math.exp(-Math.max(now - estimate.idleSince, 0) / this.tauMs);
+    }
     const w = Math.exp(-Math.max(now - estimate.started, 0) / this.concurrencyTauMs);
     estimate.concurrency = estimate.concurrency * w + inFlight * (1 - w);
     estimate.started = now;
@@ -145,12 +150,14 @@ export class LatencyModel {
       const rate = sample > estimate.latency ? this.rise : 1;
       const elapsed = now - estimate.stamp - (this.paused - estimate.pausedAtStamp);
       const w = Math.exp((-rate * Math.max(elapsed, 0)) / this.tauMs);
-      // The floor: an estimate decayed to nothing during a long idle time can still be corrected in a few answers.
-      const counted = outcome === 'failure' ? sample : Math.min(sample, this.clamp * Math.max(estimate.latency, CLAMP_FLOOR_MS));
+      // Relative to the estimate before an idle time: after one, the first answer restores what the decay took.
+      const reference = Math.max(estimate.latency, estimate.beforeIdle, CLAMP_FLOOR_MS);
+      const counted = outcome === 'failure' ? sample : Math.min(sample, this.clamp * reference);
       estimate.latency = estimate.latency * w + counted * (1 - w);
     }
     estimate.stamp = now;
     estimate.pausedAtStamp = this.paused;
+    estimate.beforeIdle = 0;
     if (backend.inFlight === 0) estimate.idleSince = now;
   }
 

@@ -47,7 +47,7 @@ export interface LoopResult {
 export class ClosedLoop {
   private readonly running: Running[] = [];
   private readonly balancer: Balancer;
-  private readonly clock: ManualClock;
+  readonly clock: ManualClock;
   private readonly options: LoopOptions;
   behaviour: (backend: Backend) => Behaviour;
 
@@ -88,6 +88,16 @@ export class ClosedLoop {
     this.clock.advance(until - this.clock.now());
     const meanInFlight = new Map([...picks].map(([b, n]) => [b, inFlightSum.get(b)! / n]));
     return { picks, meanInFlight };
+  }
+
+  /** Lets the requests in flight finish, starting no new ones: the clients stop. */
+  drain(): void {
+    this.running.sort((a, b) => a.end - b.end);
+    for (const request of this.running.splice(0)) {
+      this.clock.advance(Math.max(request.end - this.clock.now(), 0));
+      request.backend.inFlight--;
+      this.balancer.onRequestEnd?.(request.backend, this.behaviour(request.backend).outcome ?? 'success', request.end - request.startedAt);
+    }
   }
 
   /** When an answer due at `t` is seen: at once, or at the end of the pause it falls in (the last `forMs` of each period). */

@@ -50,6 +50,16 @@ for (const [name, create] of Object.entries(ALGORITHMS)) {
       }
     });
 
+    test('after two idle minutes, when every estimate has decayed, the 50 ms backend is told apart by its first answers', () => {
+      const { backends, loop } = setUp(create, [answersIn(5), answersIn(5), answersIn(50)], { clients: 30 });
+      loop.run(5_000);
+      loop.drain();
+      loop.clock.advance(120_000);
+      const { picks } = loop.run(8_000);
+      // Counting each answer as at most 4 times the decayed estimate, the 50 ms backend took seconds to tell: 0.4%.
+      assert.ok(share(picks, backends[2]!) < 0.002, `slow backend's share: ${pct(share(picks, backends[2]!))}`);
+    });
+
     test('a backend that answers 503 at once gets under 0.1% of the requests, pauses or not', () => {
       for (const pauses of [undefined, { everyMs: 500, forMs: 30 }]) {
         const { backends, loop } = setUp(create, [answersIn(5), answersIn(5), failsFast], { clients: 30, ...(pauses && { pauses }) });
