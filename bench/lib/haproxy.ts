@@ -9,10 +9,13 @@ export interface HaproxyFrontend {
   readonly port: number;
   readonly balance: HaproxyBalance;
   readonly backendPorts: readonly number[];
+  /** Also retry, on another server, a request answered 503 (`retry-on 503` with `option redispatch`). */
+  readonly retry503?: boolean;
 }
 
 export function haproxyConf(frontends: readonly HaproxyFrontend[]): string {
   const sections = frontends.map((f) => {
+    const retry = f.retry503 === true ? '  retries 2\n  retry-on conn-failure empty-response 503\n  option redispatch 1\n' : '';
     const servers = f.backendPorts.map((p, i) => `  server b${i + 1} 127.0.0.1:${p}`).join('\n');
     return `frontend fe_${f.port}
   bind 127.0.0.1:${f.port}
@@ -20,7 +23,7 @@ export function haproxyConf(frontends: readonly HaproxyFrontend[]): string {
 
 backend be_${f.port}
   balance ${f.balance}
-${servers}
+${retry}${servers}
 `;
   });
   return `global

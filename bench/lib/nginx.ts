@@ -12,6 +12,8 @@ export interface NginxProxyServer {
   readonly port: number;
   readonly method: NginxMethod;
   readonly backendPorts: readonly number[];
+  /** Also pass a request on to the next server when one answers 503 (`proxy_next_upstream … http_503`). */
+  readonly retry503?: boolean;
 }
 
 function prelude(dir: string): string {
@@ -126,7 +128,7 @@ ${method}${backends}
     location / {
       proxy_pass http://${name};
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection "";${s.retry503 === true ? '\n      proxy_next_upstream error timeout http_503;' : ''}
     }
   }`;
   });

@@ -32,7 +32,9 @@ export interface Balancer {
   keyOf?(req: RequestView): string | undefined;
   /** Fields to add to the response `backend` served to a request of `key` (sticky: the cookie that pins the client). */
   responseFields?(backend: Backend, key: string | undefined): readonly string[] | undefined;
+  /** A request starts on `backend`, already counted in its `inFlight` (the latency model reads the count here). */
   onRequestStart?(backend: Backend): void;
+  /** It ended, no longer counted in `inFlight`; a 5xx or an error is a failure; `durationMs` on the same clock. */
   onRequestEnd?(backend: Backend, outcome: Outcome, durationMs: number): void;
   /** A backend's own load report, what it is left with as a share of its capacity (load-report.ts), for least-load. */
   onLoadReport?(backend: Backend, load: number): void;

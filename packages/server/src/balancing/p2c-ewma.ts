@@ -1,62 +1,31 @@
 /**
- * Power of two choices over peak EWMA latency, as Finagle's and Linkerd's balancers do: draw two distinct
- * backends at random and send to the cheaper, where cost = latency × (in flight + 1) / weight. Drawing two
- * instead of scanning all keeps workers that do not share state from herding onto the same "best" backend.
- *
- * Peak EWMA: a sample above the estimate replaces it at once (react to trouble fast), a lower one blends in
- * with weight 1 - exp(-elapsed / tau) (trust recovery slowly). Read at pick time, the estimate also decays
- * towards 0 with the time since the last sample, so a backend that lost all its traffic is tried again and can
- * show it has recovered.
+ * Power of two choices over expected latency, the scheme of Finagle's and Linkerd's balancers: draw two distinct
+ * backends at random and send to the cheaper. Drawing two instead of scanning all keeps workers that do not
+ * share state from herding onto the same "best" backend. The cost is latency-model.ts's (not theirs): the
+ * backend's recent latency, failures counting as slow, scaled up when it would carry more at once than usual.
  */
 import type { Backend } from '../upstream/backend.ts';
 import type { MonotonicClock, Random } from '../time.ts';
 import type { Balancer, BalancerContext, BalancerDeps, Outcome } from './balancer.ts';
+import { LatencyModel, type LatencyModelOptions } from './latency-model.ts';
 
-export interface P2cEwmaOptions {
-  /** Decay time constant of the latency estimate, in ms. */
-  readonly tauMs?: number;
-  /** A failed request counts as at least this slow, so that a backend failing fast is not mistaken for a fast one. */
-  readonly failurePenaltyMs?: number;
-}
-
-export const P2C_EWMA_DEFAULTS = { tauMs: 10_000, failurePenaltyMs: 1_000 } as const;
-
-/** Cost of a backend nobody has measured yet, when no backend has been measured. Any positive value works. */
-const UNMEASURED_LATENCY_MS = 1;
-
-class LatencyEstimate {
-  /** Peak EWMA of the latency, in ms, as of `stamp`; NaN until the first sample. */
-  ewma = Number.NaN;
-  stamp = 0;
-}
+export type P2cEwmaOptions = LatencyModelOptions;
 
 export class P2cEwmaBalancer implements Balancer {
   private readonly clock: MonotonicClock;
   private readonly random: Random;
-  private readonly tauMs: number;
-  private readonly failurePenaltyMs: number;
+  private readonly model: LatencyModel;
   private backends: readonly Backend[] = [];
-  /** Aligned with `backends`, so that pick() needs no Map lookup. */
-  private estimates: LatencyEstimate[] = [];
-  private readonly byBackend = new Map<Backend, LatencyEstimate>();
 
   constructor(deps: BalancerDeps, options: P2cEwmaOptions = {}) {
     this.clock = deps.clock;
     this.random = deps.random;
-    this.tauMs = options.tauMs ?? P2C_EWMA_DEFAULTS.tauMs;
-    this.failurePenaltyMs = options.failurePenaltyMs ?? P2C_EWMA_DEFAULTS.failurePenaltyMs;
+    this.model = new LatencyModel(deps.clock, options);
   }
 
   update(eligible: readonly Backend[]): void {
-    // Backends that stay keep their history; one that left and comes back starts unmeasured.
-    const kept = new Set(eligible);
-    for (const backend of this.byBackend.keys()) if (!kept.has(backend)) this.byBackend.delete(backend);
     this.backends = eligible.slice();
-    this.estimates = eligible.map((backend) => {
-      let estimate = this.byBackend.get(backend);
-      if (estimate === undefined) this.byBackend.set(backend, (estimate = new LatencyEstimate()));
-      return estimate;
-    });
+    this.model.update(this.backends);
   }
 
   pick(ctx: BalancerContext): Backend | undefined {
@@ -86,55 +55,18 @@ export class P2cEwmaBalancer implements Balancer {
     return this.cheaper(a, b);
   }
 
+  onRequestStart(backend: Backend): void {
+    this.model.onRequestStart(backend);
+  }
+
   onRequestEnd(backend: Backend, outcome: Outcome, durationMs: number): void {
-    const estimate = this.byBackend.get(backend);
-    // A request that ends after its backend left the pool tells nothing about the current pool.
-    if (estimate === undefined) return;
-    const sample = outcome === 'failure' ? Math.max(durationMs, this.failurePenaltyMs) : Math.max(durationMs, 0);
-    const now = this.clock.now();
-    if (Number.isNaN(estimate.ewma) || sample > estimate.ewma) {
-      estimate.ewma = sample;
-    } else {
-      const w = Math.exp(-Math.max(now - estimate.stamp, 0) / this.tauMs);
-      estimate.ewma = estimate.ewma * w + sample * (1 - w);
-    }
-    estimate.stamp = now;
+    this.model.onRequestEnd(backend, outcome, durationMs);
   }
 
-  /** The estimate of backend i as of now, or undefined when it has no sample yet. */
-  private latency(i: number, now: number): number | undefined {
-    const estimate = this.estimates[i]!;
-    if (Number.isNaN(estimate.ewma)) return undefined;
-    return estimate.ewma * Math.exp(-Math.max(now - estimate.stamp, 0) / this.tauMs);
-  }
-
+  /** Of backends a and b (indexes), the one whose cost is lower; a on a tie. */
   private cheaper(a: number, b: number): Backend {
     const now = this.clock.now();
-    const backendA = this.backends[a]!;
-    const backendB = this.backends[b]!;
-    const costA = this.cost(backendA, this.latency(a, now) ?? this.neutralLatency(now));
-    const costB = this.cost(backendB, this.latency(b, now) ?? this.neutralLatency(now));
-    return costB < costA ? backendB : backendA;
-  }
-
-  private cost(backend: Backend, latency: number): number {
-    return (latency * (backend.inFlight + 1)) / backend.effectiveWeight;
-  }
-
-  /**
-   * What an unmeasured backend is assumed to cost: the mean of the measured ones, so that a new backend gets
-   * its share of traffic at once (its in-flight count then holds it back until its first response arrives).
-   */
-  private neutralLatency(now: number): number {
-    let sum = 0;
-    let count = 0;
-    for (let i = 0; i < this.estimates.length; i++) {
-      const latency = this.latency(i, now);
-      if (latency === undefined) continue;
-      sum += latency;
-      count++;
-    }
-    return count === 0 ? UNMEASURED_LATENCY_MS : sum / count;
+    return this.model.cost(b, now) < this.model.cost(a, now) ? this.backends[b]! : this.backends[a]!;
   }
 
   /** Index of the backend of the given rank among those not excluded. */

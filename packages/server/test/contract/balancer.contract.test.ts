@@ -34,9 +34,11 @@ function serve(balancer: Balancer, clock: ManualClock, ctx: BalancerContext, i: 
   if (backend === undefined) return undefined;
   backend.inFlight++;
   balancer.onRequestStart?.(backend);
-  clock.advance(1);
+  // The duration reported is the time that passed, as the proxy measures it.
+  const durationMs = 5 + (i % 7);
+  clock.advance(durationMs);
   backend.inFlight--;
-  balancer.onRequestEnd?.(backend, i % 17 === 0 ? 'failure' : 'success', 5 + (i % 7));
+  balancer.onRequestEnd?.(backend, i % 17 === 0 ? 'failure' : 'success', durationMs);
   return backend;
 }
 

@@ -18,7 +18,7 @@ describe('least-load', () => {
     assert.ok((counts.get(idle1) ?? 0) > 1200 && (counts.get(idle2) ?? 0) > 1200);
   });
 
-  test('without reports it goes by its own in-flight counts, weighted', () => {
+  test('without reports or answers yet, it goes by in-flight counts, weighted', () => {
     const balancer = new LeastLoadBalancer(testDeps());
     const [a, b] = makeBackends([1, 1]);
     balancer.update([a!, b!]);
