@@ -53,7 +53,7 @@ import { fieldValue, normaliseFieldValue, varyNames, type CacheKeyConfig } from 
 import type { StoredResponse } from './store.ts';
 
 /** A route's `cache` settings (durations in ms, sizes in bytes), as the config schema gives them. */
-export interface CacheRouteConfig {
+export interface CachePolicyConfig {
   readonly enabled: boolean;
   /** Heuristic freshness when the response gives none and has no usable Last-Modified (see above). */
   readonly ttl: number;
@@ -150,7 +150,7 @@ const NOT_STORED = new Set(['proxy-authenticate', 'proxy-authentication-info', '
 export function storable(
   req: CacheRequestHead,
   res: CacheResponseHead,
-  cfg: CacheRouteConfig,
+  cfg: CachePolicyConfig,
   now: number = Date.now(),
   requestTime: number = now,
 ): StoreDecision {

@@ -3,7 +3,7 @@
  * health checking once for all processes, takes the proxies' outcome reports, pushes backend states to them,
  * and keeps the events and aggregated statistics the admin API and metrics read.
  */
-import type { AlgorithmName, BackendConfig, Config } from '../config/schema.ts';
+import type { Config } from '../config/schema.ts';
 import { formatProblems, loadConfigFile, parseConfig, type ConfigProblem } from '../config/load.ts';
 import { redactSecrets } from '../config/redact.ts';
 import { HttpHealthChecker } from '../health/checker.ts';
@@ -16,6 +16,7 @@ import { systemRandom, systemTime, type Random, type Time } from '../time.ts';
 import { Backend, type BackendState } from '../upstream/backend.ts';
 import type { BackendStateUpdate } from './proxy-process.ts';
 import { Registrations } from './registrations.ts';
+import type { RuntimeChange, RuntimeChangeResult } from './runtime-change.ts';
 import { TlsControl } from './tls-control.ts';
 import { listenersOf } from '../config/listeners.ts';
 
@@ -38,17 +39,7 @@ export type FulcrumEvent =
 
 export type ReloadResult = { ok: true } | { ok: false; problems: ConfigProblem[] };
 
-/** An operator's change to one pool through the admin API; `backend` is an origin (the backend's id). */
-export type RuntimeChange =
-  | { readonly kind: 'weight'; readonly pool: string; readonly backend: string; readonly weight: number }
-  | { readonly kind: 'add-backend'; readonly pool: string; readonly backend: string; readonly config: BackendConfig }
-  | { readonly kind: 'remove-backend'; readonly pool: string; readonly backend: string }
-  | { readonly kind: 'algorithm'; readonly pool: string; readonly algorithm: AlgorithmName };
-
-export type RuntimeChangeResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly reason: 'no-pool' | 'no-backend' | 'exists' }
-  | { readonly ok: false; readonly reason: 'invalid'; readonly problems: readonly ConfigProblem[] };
+export type { RuntimeChange, RuntimeChangeResult } from './runtime-change.ts';
 
 const EVENTS_KEPT = 500;
 

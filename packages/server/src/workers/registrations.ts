@@ -8,7 +8,7 @@
  */
 import type { BackendConfig, Config } from '../config/schema.ts';
 import type { MonotonicClock, TimerHandle, Time, Timers } from '../time.ts';
-import type { ControlPlane, RuntimeChangeResult } from './control-plane.ts';
+import type { RuntimeChangeResult, RuntimeEditor } from './runtime-change.ts';
 
 /** How often expiries are checked: a silent backend is removed up to this long after its TTL. */
 export const SWEEP_MS = 250;
@@ -28,14 +28,14 @@ interface Registration {
 }
 
 export class Registrations {
-  private readonly control: ControlPlane;
+  private readonly control: RuntimeEditor;
   private readonly clock: MonotonicClock;
   private readonly timers: Timers;
   /** `${pool} ${origin}` → the registration. */
   private readonly live = new Map<string, Registration>();
   private readonly timer: TimerHandle;
 
-  constructor(control: ControlPlane, time: Pick<Time, 'clock' | 'timers'>) {
+  constructor(control: RuntimeEditor, time: Pick<Time, 'clock' | 'timers'>) {
     this.control = control;
     this.clock = time.clock;
     this.timers = time.timers;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   type CacheRequestHead,
-  type CacheRouteConfig,
+  type CachePolicyConfig,
   canServeStaleOnError,
   entryFor,
   invalidatedUrls,
@@ -21,7 +21,7 @@ const NOW = Date.parse('2025-03-01T12:00:00Z');
 const S = 1000;
 const httpDate = (ms: number): string => new Date(ms).toUTCString();
 
-function cfg(over: Partial<CacheRouteConfig> = {}): CacheRouteConfig {
+function cfg(over: Partial<CachePolicyConfig> = {}): CachePolicyConfig {
   return {
     enabled: true,
     ttl: 60 * S,
@@ -45,14 +45,14 @@ function res(headers: string[], status = 200): { status: number; headers: string
 }
 
 /** Stores a response at NOW and gives the entry; fails the test when it is not storable. */
-function stored(headers: string[], options: { config?: CacheRouteConfig; request?: CacheRequestHead; status?: number } = {}): StoredResponse {
+function stored(headers: string[], options: { config?: CachePolicyConfig; request?: CacheRequestHead; status?: number } = {}): StoredResponse {
   const status = options.status ?? 200;
   const decision = storable(options.request ?? req(), res(headers, status), options.config ?? cfg(), NOW);
   assert.ok(decision.store, `expected storable, got ${JSON.stringify(decision)}`);
   return entryFor('example.com/a', status, decision, Buffer.from('body'), NOW);
 }
 
-function reasonOf(headers: string[], options: { config?: CacheRouteConfig; request?: CacheRequestHead; status?: number } = {}): string {
+function reasonOf(headers: string[], options: { config?: CachePolicyConfig; request?: CacheRequestHead; status?: number } = {}): string {
   const decision = storable(options.request ?? req(), res(headers, options.status ?? 200), options.config ?? cfg(), NOW);
   return decision.store ? 'stored' : decision.reason;
 }
@@ -70,7 +70,7 @@ function field(headers: readonly string[], name: string): string[] {
 }
 
 describe('storable: what is not stored', () => {
-  const cases: Array<[string, string[], string, { config?: CacheRouteConfig; request?: CacheRequestHead; status?: number }?]> = [
+  const cases: Array<[string, string[], string, { config?: CachePolicyConfig; request?: CacheRequestHead; status?: number }?]> = [
     ['a private response is not stored', ['Cache-Control', 'private, max-age=60'], 'private'],
     ['a no-store response is not stored', ['Cache-Control', 'no-store'], 'no-store'],
     ['a response to a no-store request is not stored', ['Cache-Control', 'max-age=60'], 'no-store', { request: req(['Cache-Control', 'no-store']) }],
@@ -95,7 +95,7 @@ describe('storable: what is not stored', () => {
 });
 
 describe('storable: what is stored', () => {
-  const cases: Array<[string, string[], { config?: CacheRouteConfig; request?: CacheRequestHead; status?: number }?]> = [
+  const cases: Array<[string, string[], { config?: CachePolicyConfig; request?: CacheRequestHead; status?: number }?]> = [
     ['Authorization with public is stored', ['Cache-Control', 'public, max-age=60'], { request: req(['Authorization', 'Bearer t']) }],
     ['Authorization with s-maxage is stored', ['Cache-Control', 's-maxage=60'], { request: req(['Authorization', 'Bearer t']) }],
     ['Authorization with must-revalidate is stored', ['Cache-Control', 'max-age=60, must-revalidate'], { request: req(['Authorization', 'Bearer t']) }],
@@ -132,7 +132,7 @@ describe('storable: what is stored', () => {
 });
 
 describe('storable: freshness and stale windows', () => {
-  const cases: Array<[string, string[], CacheRouteConfig, [number, number, number, number]]> = [
+  const cases: Array<[string, string[], CachePolicyConfig, [number, number, number, number]]> = [
     ['s-maxage beats max-age in a shared cache', ['Cache-Control', 'max-age=10, s-maxage=100'], cfg(), [100 * S, 0, 0, 100 * S]],
     ['max-age beats Expires', ['Cache-Control', 'max-age=10', 'Expires', httpDate(NOW + 500 * S)], cfg(), [10 * S, 0, 0, 10 * S]],
     ['Expires counts from Date', ['Expires', httpDate(NOW + 300 * S)], cfg(), [300 * S, 0, 0, 300 * S]],

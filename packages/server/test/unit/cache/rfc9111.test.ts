@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   type CacheRequestHead,
-  type CacheRouteConfig,
+  type CachePolicyConfig,
   canServeStaleOnError,
   entryFor,
   headUpdated,
@@ -23,7 +23,7 @@ const NOW = Date.parse('2025-03-01T12:00:00Z');
 const S = 1000;
 const httpDate = (ms: number): string => new Date(ms).toUTCString();
 
-function cfg(over: Partial<CacheRouteConfig> = {}): CacheRouteConfig {
+function cfg(over: Partial<CachePolicyConfig> = {}): CachePolicyConfig {
   return {
     enabled: true,
     ttl: 60 * S,
@@ -43,7 +43,7 @@ function req(headers: string[] = [], method = 'GET'): CacheRequestHead {
 }
 
 interface Options {
-  config?: CacheRouteConfig;
+  config?: CachePolicyConfig;
   request?: CacheRequestHead;
   status?: number;
   /** Leave out the Date field the helpers add. */
