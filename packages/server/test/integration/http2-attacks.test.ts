@@ -95,7 +95,8 @@ describe('HTTP/2 attacks', () => {
       const heldBefore = held;
       const ids = Array.from({ length: 10 }, () => (next += 2) - 2);
       await raw.write(Buffer.concat(ids.map((id) => frame(FrameType.HEADERS, endHeaders, id, requestHead(`/hold/late/${id}`)))));
-      await eventually(() => held - heldBefore === 10, 5000, 'the requests at the backend');
+      // The batch that crosses the limit may end in GOAWAY before all ten reach the backend.
+      await eventually(() => held - heldBefore === 10 || raw.isClosed, 5000, 'the requests at the backend');
       await raw.write(Buffer.concat(ids.map((id) => rstStream(id, ErrorCode.CANCEL))));
       await eventually(() => heldOpen === 0 || raw.isClosed, 5000, 'the backend requests freed');
     }
